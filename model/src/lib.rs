@@ -1,0 +1,24 @@
+//! The access-code domain every Tessera party agrees on: the phone, the cloud and
+//! the lock. Pure: no I/O, no clock (callers pass "now").
+//!
+//! - [`lock`]: locks and their capabilities.
+//! - [`code`]: access codes and their status.
+//! - [`schedule`]: schedules in the lock's wall-clock time and the window compiler.
+//! - [`pin`]: the secret PIN type, weak-PIN rules, clashes and the generator.
+
+pub mod code;
+mod error;
+mod id;
+pub mod lock;
+pub mod pin;
+pub mod schedule;
+
+pub use chrono_tz::Tz;
+pub use code::{AccessCode, CodeStatus, Usage};
+pub use error::{Error, Result};
+pub use id::{CodeId, LockId};
+pub use lock::{Granularity, Keypad, Lock, LockCapabilities, PinConstraint, PinLengths};
+pub use pin::{Pin, PinRules, TakenPin, WeakPinRule};
+pub use schedule::{
+    Adjustment, CompileOptions, EffectiveSchedule, Interval, Preview, Schedule, ScheduleKind, Weekdays,
+};
