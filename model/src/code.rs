@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::pin::Pin;
-use crate::schedule::Schedule;
+use crate::schedule::{CompileOptions, Schedule};
 use crate::{CodeId, Error, LockId, Result};
 
 /// Longest label an owner may give a code.
@@ -23,12 +23,23 @@ pub struct AccessCode {
     pub label: String,
     pub pin: Pin,
     pub schedule: Schedule,
+    /// Whether rounding to the lock's granularity may grant more time than asked for.
+    pub allow_widening: bool,
     pub max_uses: Option<u32>,
     pub status: CodeStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; lets sync tell which side is newer.
     pub version: u64,
+}
+
+impl AccessCode {
+    /// The options this code's schedule is compiled with.
+    pub fn compile_options(&self) -> CompileOptions {
+        CompileOptions {
+            allow_widening: self.allow_widening,
+        }
+    }
 }
 
 /// The owner's intent for a code.

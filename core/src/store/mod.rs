@@ -1,0 +1,264 @@
+//! The offline store: one SQLite file (WAL) holding locks, codes with sealed PINs,
+//! and the outbox. It is the source of truth on the phone; sync reconciles it.
+//!
+//! Opening never modifies a file that is not a Tessera store, that another key
+//! sealed, or that a newer build wrote: it identifies the file first and fails
+//! with a typed error.
+
+mod cipher;
+mod codes;
+mod locks;
+mod outbox;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use tessera_model::{AccessCode, CodeId, CodeStatus, EffectiveSchedule, Lock, LockId};
+
+use crate::{Error, Result};
+use cipher::PinCipher;
+
+pub use cipher::StoreKey;
+pub use outbox::{Operation, OutboxEntry};
+
+const KEY_CHECK: &str = "key_check";
+
+/// The phone's database. Cheap to share behind an `Arc`; calls are serialized.
+pub struct Store {
+    conn: Mutex<Connection>,
+    cipher: PinCipher,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the store at `path`, creating it if there is no file, and brings its
+    /// schema up to date.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Self> {
+        let exists = path.try_exists().map_err(Error::storage)?;
+        let flags = if exists {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| opening_error(e, path))?;
+        Self::init(conn, key, path)
+    }
+
+    /// A store that lives in memory, for tests and previews.
+    pub fn in_memory(key: &StoreKey) -> Result<Self> {
+        let conn = Connection::open_in_memory()?;
+        Self::init(conn, key, Path::new(":memory:"))
+    }
+
+    fn init(mut conn: Connection, key: &StoreKey, path: &Path) -> Result<Self> {
+        let cipher = PinCipher::new(key);
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let identity = Identity::read(&conn).map_err(|e| opening_error(e, path))?;
+        match identity {
+            Identity::Empty => {}
+            Identity::Foreign => {
+                return Err(Error::ForeignDatabase {
+                    path: path.to_owned(),
+                });
+            }
+            Identity::Tessera { schema } => {
+                let supported = schema::LATEST;
+                if schema > supported {
+                    return Err(Error::DatabaseTooNew {
+                        found: schema,
+                        supported,
+                    });
+                }
+                let check: Option<Vec<u8>> = conn
+                    .query_row("SELECT value FROM meta WHERE key = ?1", [KEY_CHECK], |row| {
+                        row.get(0)
+                    })
+                    .optional()
+                    .map_err(|e| opening_error(e, path))?;
+                cipher.verify_key_check(&check.unwrap_or_default())?;
+            }
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL with NORMAL loses at most the last transactions on power loss, never consistency.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        schema::migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| Error::storage(format!("migrating the store failed: {e}")))?;
+        if identity == Identity::Empty {
+            let tx = conn.transaction()?;
+            tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                rusqlite::params![KEY_CHECK, cipher.key_check()?],
+            )?;
+            tx.commit()?;
+        }
+        Ok(Store {
+            conn: Mutex::new(conn),
+            cipher,
+        })
+    }
+
+    /// Runs `f` on a consistent snapshot.
+    pub fn read<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock_conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let result = f(&Db {
+            conn: &tx,
+            cipher: &self.cipher,
+        });
+        tx.finish()?;
+        result
+    }
+
+    /// Runs `f` in one write transaction: everything it writes lands, or nothing.
+    pub fn write<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock_conn();
+        let tx: Transaction = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&Db {
+            conn: &tx,
+            cipher: &self.cipher,
+        })?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    fn lock_conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written: the
+        // transaction rolls back on drop, so the connection is safe to reuse.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The store's operations inside one transaction.
+pub struct Db<'a> {
+    conn: &'a Connection,
+    cipher: &'a PinCipher,
+}
+
+impl std::fmt::Debug for Db<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").finish_non_exhaustive()
+    }
+}
+
+impl Db<'_> {
+    pub fn insert_lock(&self, lock: &Lock, now: DateTime<Utc>) -> Result<()> {
+        locks::insert(self.conn, lock, now)
+    }
+
+    pub fn lock(&self, id: LockId) -> Result<Lock> {
+        locks::get(self.conn, id)
+    }
+
+    pub fn locks(&self) -> Result<Vec<Lock>> {
+        locks::all(self.conn)
+    }
+
+    /// Stores a code with the bounds of its compiled schedule.
+    pub fn insert_code(&self, code: &AccessCode, effective: &EffectiveSchedule) -> Result<()> {
+        codes::insert(self.conn, self.cipher, code, effective)
+    }
+
+    pub fn code(&self, id: CodeId) -> Result<AccessCode> {
+        codes::get(self.conn, self.cipher, id)
+    }
+
+    /// Every code of a lock, oldest first.
+    pub fn codes_of_lock(&self, lock: LockId) -> Result<Vec<AccessCode>> {
+        codes::of_lock(self.conn, self.cipher, lock)
+    }
+
+    /// Codes not revoked whose access has not ended by `now`.
+    pub fn count_live_codes(&self, lock: LockId, now: DateTime<Utc>) -> Result<usize> {
+        codes::count_live(self.conn, lock, now)
+    }
+
+    /// Live codes whose span of access meets `[from, until)` (`None`: unbounded).
+    pub fn live_codes_between(
+        &self,
+        lock: LockId,
+        from: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AccessCode>> {
+        codes::live_between(self.conn, self.cipher, lock, from, until)
+    }
+
+    pub fn set_code_status(&self, id: CodeId, status: CodeStatus, now: DateTime<Utc>) -> Result<()> {
+        codes::set_status(self.conn, id, status, now)
+    }
+
+    pub fn push_outbox(&self, operation: Operation, entity: uuid::Uuid, now: DateTime<Utc>) -> Result<()> {
+        outbox::push(self.conn, operation, entity, now)
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        outbox::pending(self.conn)
+    }
+}
+
+/// What a file turned out to be, read without writing to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    /// A new, empty database.
+    Empty,
+    Tessera {
+        schema: i64,
+    },
+    Foreign,
+}
+
+impl Identity {
+    fn read(conn: &Connection) -> rusqlite::Result<Self> {
+        let application_id: i32 = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
+        let schema: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+        Ok(match application_id {
+            schema::APPLICATION_ID => Identity::Tessera { schema },
+            0 if schema == 0 && objects == 0 => Identity::Empty,
+            _ => Identity::Foreign,
+        })
+    }
+}
+
+/// Maps errors met while identifying a file: SQLite calls a damaged or non-database
+/// file "not a database" or "corrupt".
+fn opening_error(error: rusqlite::Error, path: &Path) -> Error {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::CorruptDatabase {
+            path: PathBuf::from(path),
+        },
+        _ => error.into(),
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                Error::storage("the database file is damaged")
+            }
+            _ => Error::storage(error),
+        }
+    }
+}
+
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| Error::storage(format!("timestamp {ms} out of range")))
+}
