@@ -37,6 +37,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable machine-readable name for the variant, for scripts and APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Domain(e) => e.code(),
+            Error::NotFound { .. } => "not_found",
+            Error::WrongKey => "wrong_key",
+            Error::CorruptDatabase { .. } => "corrupt_database",
+            Error::ForeignDatabase { .. } => "foreign_database",
+            Error::DatabaseTooNew { .. } => "database_too_new",
+            Error::Storage { .. } => "storage",
+        }
+    }
+
     pub(crate) fn storage(reason: impl std::fmt::Display) -> Self {
         Error::Storage {
             reason: reason.to_string(),

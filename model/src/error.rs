@@ -57,6 +57,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable machine-readable name for the variant, for scripts and APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidSchedule { .. } => "invalid_schedule",
+            Error::ScheduleNotSupported { .. } => "schedule_not_supported",
+            Error::WeakPin { .. } => "weak_pin",
+            Error::PinConflict { .. } => "pin_conflict",
+            Error::ConstraintViolated { .. } => "constraint_violated",
+            Error::PinLength { .. } => "pin_length",
+            Error::InvalidPin { .. } => "invalid_pin",
+            Error::NoPinAvailable { .. } => "no_pin_available",
+            Error::CapacityExceeded { .. } => "capacity_exceeded",
+            Error::UnknownTimeZone { .. } => "unknown_time_zone",
+            Error::InvalidInput { .. } => "invalid_input",
+        }
+    }
+
     pub(crate) fn schedule(reason: impl Into<String>) -> Self {
         Error::InvalidSchedule {
             reason: reason.into(),

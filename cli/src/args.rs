@@ -1,0 +1,207 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Temporary access codes for smart locks: create, schedule and keep them offline.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Where Tessera keeps its data [default: the user's data directory]
+    #[arg(long, global = true, env = "TESSERA_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print JSON instead of text (errors too, on stderr)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add and list locks
+    #[command(subcommand)]
+    Lock(LockCommand),
+    /// Create, list, show and revoke access codes
+    #[command(subcommand)]
+    Code(CodeCommand),
+    /// A guided run of Tessera in a temporary data directory
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Add a lock
+    Add(LockAdd),
+    /// List locks
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct LockAdd {
+    /// A name you will recognise, e.g. "Front door"
+    #[arg(long)]
+    pub name: String,
+
+    /// The lock's IANA time zone, e.g. Europe/Berlin; schedules are in its wall-clock time
+    #[arg(long = "tz", value_name = "ZONE")]
+    pub time_zone: String,
+
+    /// PIN lengths the lock accepts
+    #[arg(long, value_name = "MIN-MAX", default_value = "4-8")]
+    pub pin_lengths: String,
+
+    /// Smallest unit of time the lock's schedules can hold
+    #[arg(long, value_enum, default_value_t = GranularityArg::Minute)]
+    pub granularity: GranularityArg,
+
+    /// Codes the lock can hold at once
+    #[arg(long, value_name = "N", default_value_t = 250)]
+    pub max_codes: u32,
+
+    /// The keypad has two digits per button (1|2, 3|4, 5|6, 7|8, 9|0)
+    #[arg(long)]
+    pub two_digits_per_button: bool,
+
+    /// The lock refuses PINs containing 0
+    #[arg(long)]
+    pub no_zeros: bool,
+
+    /// The lock refuses PINs starting with these digits (repeatable)
+    #[arg(long, value_name = "DIGITS")]
+    pub cannot_start_with: Vec<String>,
+
+    /// The lock refuses N digits counting up or down in a row
+    #[arg(long, value_name = "N")]
+    pub no_sequential_run: Option<u8>,
+
+    /// The lock refuses a digit three times in a row
+    #[arg(long)]
+    pub no_triple_repeat: bool,
+
+    /// The lock requires at least N different digits
+    #[arg(long, value_name = "N")]
+    pub min_distinct_digits: Option<u8>,
+
+    /// The lock verifies offline codes
+    #[arg(long)]
+    pub offline_codes: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GranularityArg {
+    Minute,
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CodeCommand {
+    /// Create an access code
+    Create(CodeCreate),
+    /// List access codes
+    List {
+        /// Only this lock's codes (id, end of id, or name)
+        #[arg(long)]
+        lock: Option<String>,
+    },
+    /// Show a code with its PIN and effective window
+    Show {
+        /// Code id, or its last characters as lists show them
+        code: String,
+        #[command(flatten)]
+        viewer: Viewer,
+    },
+    /// Revoke a code
+    Revoke {
+        /// Code id, or its last characters as lists show them
+        code: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CodeCreate {
+    /// The lock (id, end of id, or name)
+    #[arg(long)]
+    pub lock: String,
+
+    /// Who or what the code is for
+    #[arg(long)]
+    pub label: String,
+
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+
+    /// Your own digits instead of a generated PIN
+    #[arg(long, value_name = "DIGITS")]
+    pub pin: Option<String>,
+
+    /// Length of the generated PIN [default: 6 where the lock allows]
+    #[arg(long, value_name = "N", conflicts_with = "pin")]
+    pub pin_length: Option<u8>,
+
+    /// Stop working after N entries
+    #[arg(long, value_name = "N")]
+    pub max_uses: Option<u32>,
+
+    /// Let rounding to the lock's granularity grant more time than asked for
+    #[arg(long)]
+    pub allow_widening: bool,
+
+    #[command(flatten)]
+    pub viewer: Viewer,
+}
+
+/// When the code works. Times are the lock's wall-clock time: 2027-03-28T09:00.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Always, until revoked
+    #[arg(long, conflicts_with_all = ["from", "to", "one_time", "weekly", "expires_after_first_use"])]
+    pub permanent: bool,
+
+    /// One entry between --from and --to
+    #[arg(long, requires_all = ["from", "to"], conflicts_with_all = ["weekly", "expires_after_first_use"])]
+    pub one_time: bool,
+
+    /// Valid for MINUTES after the first entry, which must fall between --from and --to
+    #[arg(long, value_name = "MINUTES", requires_all = ["from", "to"], conflicts_with = "weekly")]
+    pub expires_after_first_use: Option<u32>,
+
+    /// Recurring on these weekdays: mon,tue or mon-fri
+    #[arg(long, value_name = "DAYS", requires_all = ["between", "from_date", "to_date"], conflicts_with_all = ["from", "to"])]
+    pub weekly: Option<String>,
+
+    /// Daily time range of a weekly code; may cross midnight (22:00-06:00)
+    #[arg(long, value_name = "HH:MM-HH:MM", requires = "weekly")]
+    pub between: Option<String>,
+
+    /// First day of a weekly code
+    #[arg(long, value_name = "DATE", requires = "weekly")]
+    pub from_date: Option<String>,
+
+    /// Last day of a weekly code
+    #[arg(long, value_name = "DATE", requires = "weekly")]
+    pub to_date: Option<String>,
+
+    /// Start, in the lock's local time
+    #[arg(long, value_name = "LOCAL_TIME", requires = "to")]
+    pub from: Option<String>,
+
+    /// End, in the lock's local time
+    #[arg(long, value_name = "LOCAL_TIME", requires = "from")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Viewer {
+    /// Also show times in this zone [default: this computer's zone]
+    #[arg(long = "viewer-tz", value_name = "ZONE")]
+    pub viewer_tz: Option<String>,
+}
