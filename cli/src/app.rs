@@ -36,7 +36,7 @@ pub fn execute(client: &TesseraClient, command: Command) -> CliResult<Output> {
     match command {
         Command::Lock(LockCommand::Add(args)) => add_lock(client, &args),
         Command::Lock(LockCommand::List) => list_locks(client),
-        Command::Code(CodeCommand::Create(args)) => create_code(client, args),
+        Command::Code(CodeCommand::Create(args)) => create_code(client, *args),
         Command::Code(CodeCommand::List { lock }) => list_codes(client, lock.as_deref()),
         Command::Code(CodeCommand::Show { code, viewer }) => show_code(client, &code, &viewer),
         Command::Code(CodeCommand::Revoke { code }) => revoke_code(client, &code),

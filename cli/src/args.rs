@@ -105,7 +105,7 @@ pub enum GranularityArg {
 #[derive(Debug, Subcommand)]
 pub enum CodeCommand {
     /// Create an access code
-    Create(CodeCreate),
+    Create(Box<CodeCreate>),
     /// List access codes
     List {
         /// Only this lock's codes (id, end of id, or name)

@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tessera_model::code::{validate_label, validate_max_uses};
 use tessera_model::lock::{parse_time_zone, validate_lock_name};
 use tessera_model::{
     AccessCode, CodeId, CodeStatus, CompileOptions, EffectiveSchedule, Lock, LockCapabilities, LockId, Pin,
-    PinRules, Schedule, TakenPin,
+    PinRules, Schedule, ScheduleKind, TakenPin,
 };
 
 use crate::store::{Operation, OutboxEntry, Store, StoreKey};
@@ -77,7 +77,7 @@ impl TesseraClient {
             capabilities: new.capabilities,
         };
         lock.capabilities.validate()?;
-        let now = Utc::now();
+        let now = now();
         self.store.write(|db| {
             db.insert_lock(&lock, now)?;
             db.push_outbox(Operation::CreateLock, *lock.id.as_uuid(), now)
@@ -114,7 +114,7 @@ impl TesseraClient {
         let options = CompileOptions {
             allow_widening: request.allow_widening,
         };
-        let now = Utc::now();
+        let now = now();
         self.store.write(|db| {
             let lock = db.lock(lock_id)?;
             let effective = EffectiveSchedule::compile(&request.schedule, &lock, options)?;
@@ -190,7 +190,7 @@ impl TesseraClient {
     /// Revokes a code: it stops opening the door once the lock hears of it.
     /// Revoking a revoked code changes nothing.
     pub fn revoke_code(&self, id: CodeId) -> Result<AccessCode> {
-        let now = Utc::now();
+        let now = now();
         self.store.write(|db| {
             let code = db.code(id)?;
             if code.status == CodeStatus::Revoked {
@@ -208,6 +208,12 @@ impl TesseraClient {
     }
 }
 
+/// The current time at the store's precision (milliseconds): what a call returns
+/// equals what reading it back later returns.
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
 /// The lock's live codes whose schedules can be active at the same time as `new`.
 fn live_neighbours(
     db: &crate::store::Db,
@@ -219,10 +225,24 @@ fn live_neighbours(
     let from = from.map_or(now, |from| from.max(now));
     let mut neighbours = Vec::new();
     for code in db.live_codes_between(lock.id, from, until)? {
-        let theirs = EffectiveSchedule::compile(&code.schedule, lock, code.compile_options())?;
-        if theirs.may_overlap(new) {
-            neighbours.push(code);
+        if needs_compiled_check(new.kind, code.schedule.kind()) {
+            let theirs = EffectiveSchedule::compile(&code.schedule, lock, code.compile_options())?;
+            if !theirs.may_overlap(new) {
+                continue;
+            }
         }
+        neighbours.push(code);
     }
     Ok(neighbours)
+}
+
+/// Whether the store's first-to-last span test leaves doubt about two codes
+/// overlapping. It is exact when each grants one unbroken span (permanent, window,
+/// one-time, expiring after first use) and when either is permanent (it meets every
+/// occurrence of the other); only weekly schedules have gaps that need the compiled
+/// schedules compared.
+fn needs_compiled_check(new: ScheduleKind, theirs: ScheduleKind) -> bool {
+    let weekly = new == ScheduleKind::Weekly || theirs == ScheduleKind::Weekly;
+    let permanent = new == ScheduleKind::Permanent || theirs == ScheduleKind::Permanent;
+    weekly && !permanent
 }

@@ -85,7 +85,11 @@ pub(crate) fn count_live(conn: &Connection, lock: LockId, now: DateTime<Utc>) ->
 }
 
 /// Live codes of a lock whose first-to-last span meets `[from, until)`: the only
-/// ones whose PINs can clash with a new code active in that span.
+/// ones whose PINs can clash with a new code active in that span. Oldest first.
+///
+/// `+id` keeps SQLite from walking `codes_by_lock` for the order, which visits every
+/// code the lock ever had (revoked and expired ones too); `codes_live` finds the live
+/// ones and the few are sorted.
 pub(crate) fn live_between(
     conn: &Connection,
     cipher: &PinCipher,
@@ -98,7 +102,7 @@ pub(crate) fn live_between(
          WHERE lock_id = ?1 AND status = 'active'
            AND (active_until IS NULL OR active_until > ?2)
            AND (active_from IS NULL OR ?3 IS NULL OR active_from < ?3)
-         ORDER BY id"
+         ORDER BY +id"
     ))?;
     let rows = statement.query_map(params![lock.as_bytes(), millis(from), until.map(millis)], |row| {
         Ok(from_row(row, cipher))

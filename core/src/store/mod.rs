@@ -44,6 +44,11 @@ impl Store {
     /// schema up to date.
     pub fn open(path: &Path, key: &StoreKey) -> Result<Self> {
         let exists = path.try_exists().map_err(Error::storage)?;
+        if exists && !could_be_a_database(path)? {
+            return Err(Error::CorruptDatabase {
+                path: path.to_owned(),
+            });
+        }
         let flags = if exists {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
@@ -93,18 +98,14 @@ impl Store {
         // WAL with NORMAL loses at most the last transactions on power loss, never consistency.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        schema::migrations()
+        let migrations = if identity == Identity::Empty {
+            schema::migrations_for_new_store(cipher.key_check()?)
+        } else {
+            schema::migrations()
+        };
+        migrations
             .to_latest(&mut conn)
             .map_err(|e| Error::storage(format!("migrating the store failed: {e}")))?;
-        if identity == Identity::Empty {
-            let tx = conn.transaction()?;
-            tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-                rusqlite::params![KEY_CHECK, cipher.key_check()?],
-            )?;
-            tx.commit()?;
-        }
         Ok(Store {
             conn: Mutex::new(conn),
             cipher,
@@ -231,6 +232,19 @@ impl Identity {
             _ => Identity::Foreign,
         })
     }
+}
+
+/// SQLite takes a one-byte file for an empty database (its workaround for a macOS
+/// file system writes the `S` of its header first): anything else that short is no
+/// database, and must not be overwritten with a new store. Longer files SQLite
+/// identifies itself.
+fn could_be_a_database(path: &Path) -> Result<bool> {
+    let length = std::fs::metadata(path).map_err(Error::storage)?.len();
+    if length != 1 {
+        return Ok(true);
+    }
+    let byte = std::fs::read(path).map_err(Error::storage)?;
+    Ok(byte == b"S")
 }
 
 /// Maps errors met while identifying a file: SQLite calls a damaged or non-database

@@ -130,7 +130,9 @@ impl<'a> PinRules<'a> {
 
     fn check_length(&self, length: usize) -> Result<()> {
         let lengths = self.capabilities.pin_lengths;
-        if lengths.contains(length) {
+        // Capabilities are plain data (deserialized, built in code) and may not have
+        // been validated: never accept more digits than a PIN can hold.
+        if lengths.contains(length) && length <= usize::from(MAX_PIN_DIGITS) {
             Ok(())
         } else {
             Err(Error::PinLength {
@@ -178,10 +180,11 @@ fn satisfies(constraint: &PinConstraint, digits: &[u8]) -> bool {
     match constraint {
         PinConstraint::NoZeros => !digits.contains(&0),
         PinConstraint::CannotStartWith { prefix } => {
-            !(digits.len() >= prefix.len() && prefix.bytes().zip(digits).all(|(p, d)| p - b'0' == *d))
+            !(digits.len() >= prefix.len() && prefix.bytes().zip(digits).all(|(p, d)| p == b'0' + *d))
         }
         PinConstraint::NoSequentialRun { length } => {
-            let run = usize::from(*length);
+            // `validate` refuses runs shorter than 2; `windows(0)` would panic.
+            let run = usize::from(*length).max(1);
             let steps = |step: i8| {
                 digits
                     .windows(run)

@@ -39,9 +39,12 @@ impl fmt::Display for WeakPinRule {
     }
 }
 
+/// A weak-PIN rule and the test of whether digits break it.
+type Rule = (WeakPinRule, fn(&[u8]) -> bool);
+
 /// The first weak-PIN rule `digits` (values 0-9) breaks, if any.
 pub fn weakness(digits: &[u8]) -> Option<WeakPinRule> {
-    let rules: [(WeakPinRule, fn(&[u8]) -> bool); 7] = [
+    let rules: [Rule; 7] = [
         (WeakPinRule::SameDigit, same_digit),
         (WeakPinRule::Sequence, sequence),
         (WeakPinRule::RepeatedBlock, repeated_block),
@@ -68,11 +71,11 @@ fn repeated_block(d: &[u8]) -> bool {
     let n = d.len();
     // A block repeated: 1212, 123123.
     let repeats = (2..n)
-        .filter(|b| n % b == 0)
+        .filter(|b| n.is_multiple_of(*b))
         .any(|b| d.chunks(b).all(|c| c == &d[..b]));
     // Each digit stuttered: 1122, 112233, 111222.
     let stutters = (2..n)
-        .filter(|k| n % k == 0)
+        .filter(|k| n.is_multiple_of(*k))
         .any(|k| d.chunks(k).all(|c| c.iter().all(|x| *x == c[0])));
     repeats || stutters
 }
@@ -146,8 +149,15 @@ fn keypad_pattern(d: &[u8]) -> bool {
         sorted == set
     };
     match d.len() {
-        // The four corners (1379, 1397 ...) or the four edge midpoints (2468 ...).
-        4 => keypad_line(d) || is_permutation_of([1, 3, 7, 9]) || is_permutation_of([2, 4, 6, 8]),
+        // The four corners (1379, 1397 ...), the four edge midpoints (2468 ...),
+        // or the zigzag 1357 (either way).
+        4 => {
+            keypad_line(d)
+                || is_permutation_of([1, 3, 7, 9])
+                || is_permutation_of([2, 4, 6, 8])
+                || d == [1, 3, 5, 7]
+                || d == [7, 5, 3, 1]
+        }
         // Two lines of three: 147258, 159357, 147852.
         6 => keypad_line(&d[..3]) && keypad_line(&d[3..]),
         _ => keypad_line(d),
@@ -258,6 +268,8 @@ mod tests {
             ("1379", KeypadPattern),
             ("1397", KeypadPattern),
             ("2468", KeypadPattern),
+            ("1357", KeypadPattern),
+            ("7531", KeypadPattern),
             ("147258", KeypadPattern),
             ("159357", KeypadPattern),
             ("5150", CommonPin),

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -252,10 +252,15 @@ impl EffectiveSchedule {
             Timing::Permanent => IntervalsInner::Once(Some(Interval::FOREVER)),
             Timing::Window(window) => IntervalsInner::Once((window.end > from).then_some(*window)),
             Timing::Weekly(rule) => {
-                let local_date = from.with_timezone(&self.zone).date_naive();
                 // Occurrences last at most a day (25 hours when clocks go back), so one
-                // that began two local days earlier can still be running.
-                let date = (local_date - Duration::days(2)).max(rule.first_date);
+                // that began two local days earlier can still be running; the local date
+                // is within a day of the UTC date. UTC, and checked arithmetic, because
+                // `from` may be any instant, even one whose local date chrono cannot hold.
+                let date = from
+                    .date_naive()
+                    .checked_sub_days(Days::new(3))
+                    .unwrap_or(NaiveDate::MIN)
+                    .max(rule.first_date);
                 IntervalsInner::Weekly {
                     rule,
                     zone: self.zone,
@@ -315,6 +320,10 @@ impl EffectiveSchedule {
 
     /// Whether this schedule and `other` can grant access at the same instant.
     pub fn may_overlap(&self, other: &EffectiveSchedule) -> bool {
+        // The common case, asked once per code of the lock for every new code.
+        if let (Timing::Window(a), Timing::Window(b)) = (&self.timing, &other.timing) {
+            return a.overlaps(b);
+        }
         let from = match (self.bounds().0, other.bounds().0) {
             (Some(a), Some(b)) => a.max(b),
             (a, b) => a.or(b).unwrap_or(DateTime::<Utc>::MIN_UTC),
@@ -406,24 +415,20 @@ struct Compiler {
 
 impl Compiler {
     fn window(&mut self, start: NaiveDateTime, end: NaiveDateTime) -> Result<Interval> {
-        let rounded_start = self.round_edge(Edge::Start, start)?;
-        let rounded_end = self.round_edge(Edge::End, end)?;
+        let (rounded_start, start) = self.edge(Edge::Start, start)?;
+        let (rounded_end, end) = self.edge(Edge::End, end)?;
         if rounded_start >= rounded_end {
             return Err(Error::schedule(format!(
                 "rounded to whole {}s the window is empty; allow widening or choose other times",
                 self.granularity
             )));
         }
-        let interval = Interval {
-            start: self.resolve(Edge::Start, rounded_start),
-            end: self.resolve(Edge::End, rounded_end),
-        };
-        if interval.start >= interval.end {
+        if start >= end {
             return Err(Error::schedule(
                 "the window falls inside a daylight-saving change",
             ));
         }
-        Ok(interval)
+        Ok(Interval { start, end })
     }
 
     fn weekly(
@@ -440,10 +445,12 @@ impl Compiler {
         if end <= start {
             end += DAY_SECONDS;
         }
+        // Whole seconds; a fraction of a second counts as one more when rounding up.
+        let fraction = |time: NaiveTime| i64::from(time.nanosecond() > 0);
         let (mut rounded_start, mut rounded_end) = if self.widen {
-            (floor(start, step), ceil(end, step))
+            (floor(start, step), ceil(end + fraction(end_time), step))
         } else {
-            (ceil(start, step), floor(end, step))
+            (ceil(start + fraction(start_time), step), floor(end, step))
         };
         rounded_end = rounded_end.min(rounded_start + DAY_SECONDS);
         if rounded_start >= rounded_end {
@@ -521,25 +528,43 @@ impl Compiler {
         }
     }
 
-    fn round_edge(&mut self, edge: Edge, local: NaiveDateTime) -> Result<NaiveDateTime> {
+    /// Rounds a window edge to the lock's granularity in wall-clock time, towards
+    /// less access (more when widening is allowed), and resolves it to an instant.
+    ///
+    /// Wall time does not map to instants in order across a DST gap: in Berlin on
+    /// 2027-03-28, 02:30 (in the gap) is 01:30 UTC but 03:00 is 01:00 UTC. So the
+    /// rounded edge is compared with the instant the owner asked for, and moved on by
+    /// whole steps until it grants no more (or, widening, no less) than that.
+    fn edge(&mut self, edge: Edge, requested: NaiveDateTime) -> Result<(NaiveDateTime, DateTime<Utc>)> {
+        let asked = self.resolve(edge, requested);
         let step = self.granularity.seconds();
-        let seconds = local.and_utc().timestamp();
-        let rounded = match (edge, self.widen) {
-            (Edge::Start, false) | (Edge::End, true) => ceil(seconds, step),
-            (Edge::Start, true) | (Edge::End, false) => floor(seconds, step),
+        let seconds = requested.and_utc().timestamp();
+        let later = matches!((edge, self.widen), (Edge::Start, false) | (Edge::End, true));
+        let (mut rounded, step) = if later {
+            (ceil(seconds, step), step)
+        } else {
+            (floor(seconds, step), -step)
         };
-        let effective = DateTime::from_timestamp(rounded, 0)
-            .ok_or_else(out_of_range)?
-            .naive_utc();
-        if effective != local {
+        let (effective, instant) = loop {
+            let local = DateTime::from_timestamp(rounded, 0)
+                .ok_or_else(out_of_range)?
+                .naive_utc();
+            let instant = zone::instant(self.zone, local);
+            if (later && instant >= asked) || (!later && instant <= asked) {
+                break (local, instant);
+            }
+            rounded += step;
+        };
+        if effective != requested {
             self.adjustments.push(Adjustment::Rounded {
                 edge,
                 granularity: self.granularity,
-                requested: local,
+                requested,
                 effective,
             });
+            self.resolve(edge, effective);
         }
-        Ok(effective)
+        Ok((effective, instant))
     }
 
     fn resolve(&mut self, edge: Edge, local: NaiveDateTime) -> DateTime<Utc> {

@@ -16,7 +16,8 @@ pub struct ZonedTime {
     pub zone: Tz,
     pub local: NaiveDateTime,
     pub utc_offset_seconds: i32,
-    /// The zone's abbreviation at that instant (`CET`, `EDT`, or `+0545` where none exists).
+    /// The zone's abbreviation at that instant (`CET`, `EDT`; tzdata's numeric form such
+    /// as `+0545` or `-03` where the zone has no letters).
     pub abbreviation: String,
 }
 
@@ -24,11 +25,15 @@ impl ZonedTime {
     pub fn new(instant: DateTime<Utc>, zone: Tz) -> Self {
         let local = instant.with_timezone(&zone);
         let offset = local.offset();
+        let utc_offset_seconds = offset.fix().local_minus_utc();
         ZonedTime {
             zone,
             local: local.naive_local(),
-            utc_offset_seconds: offset.fix().local_minus_utc(),
-            abbreviation: offset.abbreviation().unwrap_or_default().to_owned(),
+            utc_offset_seconds,
+            // chrono-tz has no abbreviation where tzdata writes a numeric one.
+            abbreviation: offset
+                .abbreviation()
+                .map_or_else(|| numeric_abbreviation(utc_offset_seconds), str::to_owned),
         }
     }
 
@@ -153,6 +158,16 @@ impl EffectiveSchedule {
                 )
             }
         }
+    }
+}
+
+/// tzdata's numeric abbreviation: `+0545`, `+1030`, `+11`, `-03`.
+fn numeric_abbreviation(offset_seconds: i32) -> String {
+    let sign = if offset_seconds < 0 { '-' } else { '+' };
+    let minutes = offset_seconds.unsigned_abs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (hours, 0) => format!("{sign}{hours:02}"),
+        (hours, minutes) => format!("{sign}{hours:02}{minutes:02}"),
     }
 }
 
