@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::Utc;
 use serde_json::{Value, json};
 use tessera_core::model::{AccessCode, CodeId, Lock, LockId, Pin, Tz};
-use tessera_core::{CodeRequest, NewLock, PinChoice, TesseraClient};
+use tessera_core::{CodeDraft, NewLock, PinRequest, TesseraClient};
 
 use crate::args::{CodeCommand, CodeCreate, Command, LockAdd, LockCommand, Viewer};
 use crate::error::{CliError, CliResult};
@@ -72,14 +72,14 @@ fn list_locks(client: &TesseraClient) -> CliResult<Output> {
 fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Output> {
     let lock = find_lock(client, &args.lock)?;
     let pin = match &args.pin {
-        Some(digits) => PinChoice::Chosen(Pin::parse(digits).map_err(tessera_core::Error::from)?),
-        None => PinChoice::Generate {
+        Some(digits) => PinRequest::Chosen(Pin::parse(digits).map_err(tessera_core::Error::from)?),
+        None => PinRequest::Generate {
             length: args.pin_length,
         },
     };
     let code = client.create_code(
         lock.id,
-        CodeRequest {
+        CodeDraft {
             label: args.label,
             schedule: parse::schedule(&args.schedule)?,
             pin,

@@ -23,7 +23,7 @@ use chrono::{Days, NaiveDateTime, Utc, Weekday};
 use criterion::Criterion;
 use rusqlite::{Connection, OpenFlags};
 use tessera_core::model::{Lock, LockCapabilities, Schedule, Weekdays};
-use tessera_core::{CodeRequest, NewLock, PinChoice, STORE_FILE, StoreKey, TesseraClient};
+use tessera_core::{CodeDraft, NewLock, PinRequest, STORE_FILE, StoreKey, TesseraClient};
 
 const CODES: usize = 1_000;
 
@@ -92,10 +92,10 @@ impl Fixture {
             client
                 .create_code(
                     lock.id,
-                    CodeRequest {
+                    CodeDraft {
                         label: format!("Guest {i}"),
                         schedule: schedule(i),
-                        pin: PinChoice::Generate {
+                        pin: PinRequest::Generate {
                             length: Some(6 + (i % 3) as u8),
                         },
                         max_uses: (i % 4 == 0).then_some(10),
@@ -171,10 +171,10 @@ impl Fixture {
     fn create_and_revoke(&self, schedule: Schedule) -> Duration {
         let n = self.created.get();
         self.created.set(n + 1);
-        let request = CodeRequest {
+        let request = CodeDraft {
             label: format!("Bench {n}"),
             schedule,
-            pin: PinChoice::Generate { length: None },
+            pin: PinRequest::Generate { length: None },
             max_uses: None,
             allow_widening: false,
         };

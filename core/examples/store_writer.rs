@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use chrono::{Duration, Utc};
 use tessera_core::model::{LockCapabilities, PinLengths, Schedule};
-use tessera_core::{CodeRequest, NewLock, PinChoice, StoreKey, TesseraClient};
+use tessera_core::{CodeDraft, NewLock, PinRequest, StoreKey, TesseraClient};
 use zeroize::Zeroizing;
 
 fn main() -> ExitCode {
@@ -58,13 +58,13 @@ fn run() -> Result<(), String> {
         let code = client
             .create_code(
                 lock.id,
-                CodeRequest {
+                CodeDraft {
                     label: format!("Guest {slot}"),
                     schedule: Schedule::Window {
                         start,
                         end: start + Duration::minutes(45),
                     },
-                    pin: PinChoice::Generate { length: None },
+                    pin: PinRequest::Generate { length: None },
                     max_uses: None,
                     allow_widening: false,
                 },

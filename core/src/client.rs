@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use tessera_model::code::{validate_label, validate_max_uses};
 use tessera_model::lock::{parse_time_zone, validate_lock_name};
 use tessera_model::{
-    AccessCode, CodeId, CodeStatus, CompileOptions, EffectiveSchedule, Lock, LockCapabilities, LockId, Pin,
-    PinRules, Schedule, ScheduleKind, TakenPin,
+    AccessCode, CodeDraft, CodeId, CodeStatus, CompileOptions, EffectiveSchedule, Lock, LockCapabilities,
+    LockId, LockState, Schedule,
 };
 
 use crate::store::{Operation, OutboxEntry, Store, StoreKey};
@@ -24,27 +23,6 @@ pub struct NewLock {
     /// IANA zone name, e.g. `Europe/Berlin`.
     pub time_zone: String,
     pub capabilities: LockCapabilities,
-}
-
-/// How the PIN of a new code is chosen.
-#[derive(Debug, Clone)]
-pub enum PinChoice {
-    /// Drawn at random from every PIN the lock and its other codes allow;
-    /// `None` takes the lock's default length.
-    Generate { length: Option<u8> },
-    /// The owner's own digits, checked against the same rules.
-    Chosen(Pin),
-}
-
-/// A code the owner creates.
-#[derive(Debug, Clone)]
-pub struct CodeRequest {
-    pub label: String,
-    pub schedule: Schedule,
-    pub pin: PinChoice,
-    pub max_uses: Option<u32>,
-    /// Let rounding to the lock's granularity grant more time than asked for.
-    pub allow_widening: bool,
 }
 
 /// The owner's side of Tessera on one device.
@@ -108,58 +86,37 @@ impl TesseraClient {
     /// Creates a code: compiles its schedule for the lock, picks or checks its PIN
     /// against the lock's rules and the codes live at the same time, and stores it
     /// with its outbox entry. Works offline.
-    pub fn create_code(&self, lock_id: LockId, request: CodeRequest) -> Result<AccessCode> {
-        let label = validate_label(&request.label)?;
-        validate_max_uses(request.max_uses)?;
-        let options = CompileOptions {
-            allow_widening: request.allow_widening,
-        };
+    pub fn create_code(&self, lock_id: LockId, draft: CodeDraft) -> Result<AccessCode> {
         let now = now();
         self.store.write(|db| {
             let lock = db.lock(lock_id)?;
-            let effective = EffectiveSchedule::compile(&request.schedule, &lock, options)?;
-            if effective.has_ended_by(now) {
-                return Err(tessera_model::Error::InvalidSchedule {
-                    reason: "the window has already ended".to_owned(),
-                }
-                .into());
+            let schedule = draft.schedule.clone();
+            let (allow_widening, max_uses) = (draft.allow_widening, draft.max_uses);
+            let span =
+                EffectiveSchedule::compile(&schedule, &lock, CompileOptions { allow_widening })?.bounds();
+            let neighbours =
+                db.live_codes_between(lock_id, span.0.map_or(now, |from| from.max(now)), span.1)?;
+            let admitted = LockState {
+                lock: &lock,
+                live_codes: db.count_live_codes(lock_id, now)?,
+                neighbours: &neighbours,
+                now,
             }
-            lock.capabilities
-                .check_capacity(db.count_live_codes(lock_id, now)?)?;
-            let pin = {
-                let neighbours = live_neighbours(db, &lock, &effective, now)?;
-                let rules = PinRules::new(
-                    &lock.capabilities,
-                    neighbours.iter().map(|code| TakenPin {
-                        code: code.id,
-                        pin: &code.pin,
-                    }),
-                );
-                match request.pin {
-                    PinChoice::Generate { length } => rules.generate(
-                        length.unwrap_or(lock.capabilities.default_pin_length()),
-                        &mut rand::rng(),
-                    )?,
-                    PinChoice::Chosen(pin) => {
-                        rules.check(&pin)?;
-                        pin
-                    }
-                }
-            };
+            .admit(draft, &mut rand::rng())?;
             let code = AccessCode {
                 id: CodeId::new(),
                 lock_id,
-                label,
-                pin,
-                schedule: request.schedule,
-                allow_widening: request.allow_widening,
-                max_uses: request.max_uses,
+                label: admitted.label,
+                pin: admitted.pin,
+                schedule,
+                allow_widening,
+                max_uses,
                 status: CodeStatus::Active,
                 created_at: now,
                 updated_at: now,
                 version: 1,
             };
-            db.insert_code(&code, &effective)?;
+            db.insert_code(&code, &admitted.effective)?;
             db.push_outbox(Operation::CreateCode, *code.id.as_uuid(), now)?;
             Ok(code)
         })
@@ -212,37 +169,4 @@ impl TesseraClient {
 /// equals what reading it back later returns.
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
-}
-
-/// The lock's live codes whose schedules can be active at the same time as `new`.
-fn live_neighbours(
-    db: &crate::store::Db,
-    lock: &Lock,
-    new: &EffectiveSchedule,
-    now: DateTime<Utc>,
-) -> Result<Vec<AccessCode>> {
-    let (from, until) = new.bounds();
-    let from = from.map_or(now, |from| from.max(now));
-    let mut neighbours = Vec::new();
-    for code in db.live_codes_between(lock.id, from, until)? {
-        if needs_compiled_check(new.kind, code.schedule.kind()) {
-            let theirs = EffectiveSchedule::compile(&code.schedule, lock, code.compile_options())?;
-            if !theirs.may_overlap(new) {
-                continue;
-            }
-        }
-        neighbours.push(code);
-    }
-    Ok(neighbours)
-}
-
-/// Whether the store's first-to-last span test leaves doubt about two codes
-/// overlapping. It is exact when each grants one unbroken span (permanent, window,
-/// one-time, expiring after first use) and when either is permanent (it meets every
-/// occurrence of the other); only weekly schedules have gaps that need the compiled
-/// schedules compared.
-fn needs_compiled_check(new: ScheduleKind, theirs: ScheduleKind) -> bool {
-    let weekly = new == ScheduleKind::Weekly || theirs == ScheduleKind::Weekly;
-    let permanent = new == ScheduleKind::Permanent || theirs == ScheduleKind::Permanent;
-    weekly && !permanent
 }

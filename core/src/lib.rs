@@ -6,7 +6,8 @@ mod client;
 mod error;
 pub mod store;
 
-pub use client::{CodeRequest, NewLock, PinChoice, STORE_FILE, TesseraClient};
+pub use client::{NewLock, STORE_FILE, TesseraClient};
 pub use error::{Error, Result};
 pub use store::StoreKey;
 pub use tessera_model as model;
+pub use tessera_model::{CodeDraft, PinRequest};

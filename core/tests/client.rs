@@ -11,7 +11,7 @@ use tessera_core::model::{
     Schedule, ScheduleKind, WeakPinRule, Weekdays,
 };
 use tessera_core::store::Operation;
-use tessera_core::{CodeRequest, Error, PinChoice, TesseraClient};
+use tessera_core::{CodeDraft, Error, PinRequest, TesseraClient};
 
 fn setup(capabilities: LockCapabilities) -> (tempfile::TempDir, TesseraClient, model::Lock) {
     let dir = tempfile::tempdir().unwrap();
@@ -225,8 +225,8 @@ fn pin_lengths_outside_the_locks_range_are_refused() {
         );
     }
     for length in [4u8, 8, 12, 13] {
-        let request = CodeRequest {
-            pin: PinChoice::Generate { length: Some(length) },
+        let request = CodeDraft {
+            pin: PinRequest::Generate { length: Some(length) },
             ..generated("Guest", Schedule::Permanent)
         };
         let error = domain_error(client.create_code(lock.id, request));
@@ -461,7 +461,7 @@ fn labels_must_be_printable_non_empty_and_short() {
 fn max_uses_must_be_one_to_ten_thousand() {
     let (_dir, client, lock) = setup(LockCapabilities::default());
     for max_uses in [0, 10_001, u32::MAX] {
-        let request = CodeRequest {
+        let request = CodeDraft {
             max_uses: Some(max_uses),
             ..generated("Guest", Schedule::Permanent)
         };
@@ -478,7 +478,7 @@ fn max_uses_must_be_one_to_ten_thousand() {
         );
     }
     for max_uses in [1, 10_000] {
-        let request = CodeRequest {
+        let request = CodeDraft {
             max_uses: Some(max_uses),
             ..generated("Guest", window(1, 1))
         };
@@ -612,7 +612,7 @@ fn create_list_show_and_revoke() {
     let cleaner = client
         .create_code(
             lock.id,
-            CodeRequest {
+            CodeDraft {
                 max_uses: Some(50),
                 allow_widening: true,
                 ..chosen("  Cleaner ", Schedule::Permanent, "482916")
@@ -694,8 +694,8 @@ fn generated_pins_take_the_locks_default_length() {
     }
     // An explicit length within the range is honoured.
     let (_dir, client, lock) = setup(LockCapabilities::default());
-    let request = CodeRequest {
-        pin: PinChoice::Generate { length: Some(8) },
+    let request = CodeDraft {
+        pin: PinRequest::Generate { length: Some(8) },
         ..generated("Guest", Schedule::Permanent)
     };
     assert_eq!(client.create_code(lock.id, request).unwrap().pin.len(), 8);

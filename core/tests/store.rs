@@ -12,7 +12,7 @@ use common::*;
 use rusqlite::Connection;
 use tessera_core::model::{self, CodeStatus, LockCapabilities, Schedule, Weekdays};
 use tessera_core::store::{Operation, Store};
-use tessera_core::{CodeRequest, Error, PinChoice, STORE_FILE, TesseraClient};
+use tessera_core::{CodeDraft, Error, PinRequest, STORE_FILE, TesseraClient};
 
 // ---------------------------------------------------------------- secrets at rest
 
@@ -35,7 +35,7 @@ fn database_files_never_contain_a_pin_or_the_key() {
     for i in 0..12 {
         let mut request = generated("Guest", window(10 + i, 3));
         if i % 3 == 0 {
-            request.pin = PinChoice::Generate { length: Some(8) };
+            request.pin = PinRequest::Generate { length: Some(8) };
         }
         codes.push(client.create_code(lock.id, request).unwrap());
     }
@@ -463,10 +463,10 @@ fn codes_of_every_kind_survive_close_and_reopen() {
     ];
     let mut created = Vec::new();
     for (i, (schedule, max_uses, allow_widening)) in requests.into_iter().enumerate() {
-        let request = CodeRequest {
+        let request = CodeDraft {
             label: format!("Visitor {}", i + 1),
             schedule,
-            pin: PinChoice::Generate {
+            pin: PinRequest::Generate {
                 length: Some(4 + (i % 5) as u8),
             },
             max_uses,

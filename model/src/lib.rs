@@ -5,7 +5,9 @@
 //! - [`code`]: access codes and their status.
 //! - [`schedule`]: schedules in the lock's wall-clock time and the window compiler.
 //! - [`pin`]: the secret PIN type, weak-PIN rules, clashes and the generator.
+//! - [`admission`]: the checks a new or changed code must pass on its lock.
 
+pub mod admission;
 pub mod code;
 mod error;
 mod id;
@@ -13,6 +15,7 @@ pub mod lock;
 pub mod pin;
 pub mod schedule;
 
+pub use admission::{Admitted, CodeDraft, LockState, PinRequest};
 pub use chrono_tz::Tz;
 pub use code::{AccessCode, CodeStatus, Usage};
 pub use error::{Error, Result};

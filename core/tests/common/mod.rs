@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use tessera_core::model::{AccessCode, Lock, LockCapabilities, Pin, Schedule};
-use tessera_core::{CodeRequest, NewLock, PinChoice, StoreKey, TesseraClient};
+use tessera_core::{CodeDraft, NewLock, PinRequest, StoreKey, TesseraClient};
 
 /// Key bytes unlikely to appear anywhere by chance.
 pub const KEY_BYTES: [u8; 32] = [
@@ -73,21 +73,21 @@ pub fn pin(digits: &str) -> Pin {
     Pin::parse(digits).unwrap()
 }
 
-pub fn chosen(label: &str, schedule: Schedule, digits: &str) -> CodeRequest {
-    CodeRequest {
+pub fn chosen(label: &str, schedule: Schedule, digits: &str) -> CodeDraft {
+    CodeDraft {
         label: label.to_owned(),
         schedule,
-        pin: PinChoice::Chosen(pin(digits)),
+        pin: PinRequest::Chosen(pin(digits)),
         max_uses: None,
         allow_widening: false,
     }
 }
 
-pub fn generated(label: &str, schedule: Schedule) -> CodeRequest {
-    CodeRequest {
+pub fn generated(label: &str, schedule: Schedule) -> CodeDraft {
+    CodeDraft {
         label: label.to_owned(),
         schedule,
-        pin: PinChoice::Generate { length: None },
+        pin: PinRequest::Generate { length: None },
         max_uses: None,
         allow_widening: false,
     }
