@@ -45,6 +45,7 @@ impl AccessCode {
 /// The owner's intent for a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CodeStatus {
     Active,
     Revoked,
@@ -73,6 +74,7 @@ impl fmt::Display for CodeStatus {
 
 /// How a code has been used so far, as the lock records it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     pub uses: u32,
     pub first_used_at: Option<DateTime<Utc>>,

@@ -61,6 +61,7 @@ pub fn parse_time_zone(zone: &str) -> Result<Tz> {
 /// What a lock's hardware and firmware can hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockCapabilities {
     pub pin_lengths: PinLengths,
     pub constraints: Vec<PinConstraint>,
@@ -124,6 +125,7 @@ impl LockCapabilities {
 
 /// Inclusive range of PIN lengths a lock accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinLengths {
     pub min: u8,
     pub max: u8,
@@ -138,6 +140,7 @@ impl PinLengths {
 /// How a lock's keypad maps digits to buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Keypad {
     OneDigitPerButton,
     /// Five buttons labelled 1|2, 3|4, 5|6, 7|8, 9|0: `1357` and `2468` are the same presses.
@@ -161,6 +164,7 @@ impl Keypad {
 /// Time resolution of a lock's schedules, in its local wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Granularity {
     Minute,
     Hour,
@@ -190,6 +194,7 @@ impl fmt::Display for Granularity {
 /// A rule of the lock's firmware about which PINs it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PinConstraint {
     NoZeros,
     CannotStartWith {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Why a PIN is considered easy to guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum WeakPinRule {
     /// `1111`
     SameDigit,

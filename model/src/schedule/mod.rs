@@ -25,6 +25,7 @@ pub const MAX_WEEKLY_DAYS: i64 = 3_660;
 /// When a code opens the door, stated in the lock's local wall-clock time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Schedule {
     /// Always, until revoked.
     Permanent,
@@ -146,6 +147,7 @@ fn validate_window(start: &NaiveDateTime, end: &NaiveDateTime) -> Result<()> {
 /// The kinds of schedule, for capability lists and messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ScheduleKind {
     Permanent,
     Window,

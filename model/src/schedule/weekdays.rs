@@ -11,6 +11,8 @@ use crate::Error;
 /// A set of weekdays; bit 0 is Monday. Serialized as a list of names.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(into = "Vec<Weekday>", from = "Vec<Weekday>")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, example = json!(["Mon", "Thu"])))]
 pub struct Weekdays(u8);
 
 impl Weekdays {
