@@ -45,6 +45,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such thing, or not the caller's.
     NotFound,
+    /// 405: the path exists but not with this method (`Allow` lists the methods it takes).
+    MethodNotAllowed,
     /// 409: the email already has an account.
     EmailTaken,
     /// 409: the id is taken by something else.
@@ -83,6 +85,7 @@ impl ErrorCode {
             Unauthorized | TokenExpired | InvalidCredentials | RefreshTokenReused => 401,
             Forbidden => 403,
             NotFound => 404,
+            MethodNotAllowed => 405,
             EmailTaken | Conflict | CodeRevoked => 409,
             PayloadTooLarge => 413,
             IdempotencyKeyReused | InvalidInput | InvalidSchedule | ScheduleNotSupported | WeakPin

@@ -42,6 +42,17 @@ pub struct NewLockEvent {
     pub at: DateTime<Utc>,
 }
 
+/// A page of a lock's events, newest first (`GET /v1/locks/{id}/events?limit=&before=`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct EventQuery {
+    /// Events per page, 1 to 1,000 (default 100).
+    pub limit: Option<u32>,
+    /// The id of the last event of the previous page: the page starts with the next older one.
+    pub before: Option<Uuid>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -18,7 +18,7 @@ mod sync;
 pub use accounts::{Account, Credentials, RefreshRequest, SessionInfo, Tokens};
 pub use codes::{CodePatch, CodeView, NewCode};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use events::{LockEventKind, LockEventView, NewLockEvent};
+pub use events::{EventQuery, LockEventKind, LockEventView, NewLockEvent};
 pub use locks::{DeviceCredential, LockPatch, LockView, MemberView, NewLock, NewMember, Role};
 pub use secret::Secret;
 pub use sync::{Change, SyncPage, SyncQuery};
@@ -32,3 +32,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Most changes one sync page carries.
 pub const MAX_SYNC_PAGE: u32 = 1_000;
+
+/// Most events one page of a lock's events carries.
+pub const MAX_EVENT_PAGE: u32 = 1_000;

@@ -1,64 +1,333 @@
 //! The commands, over tessera-core's client facade.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use tessera_core::model::{AccessCode, CodeId, Lock, LockId, Pin, Tz};
-use tessera_core::{CodeDraft, NewLock, PinRequest, TesseraClient};
+use tessera_core::api::Secret;
+use tessera_core::model::{CodeId, Lock, LockId, Pin, Tz};
+use tessera_core::{
+    ClientConfig, CodeChanges, CodeDraft, CodeRecord, NewLock, PinRequest, SyncActivity, SyncStage,
+    SyncStatus, TesseraClient,
+};
 
-use crate::args::{CodeCommand, CodeCreate, Command, LockAdd, LockCommand, Viewer};
+use crate::args::{CodeCommand, CodeCreate, CodeEdit, Command, LockAdd, LockCommand, SignIn, Viewer};
 use crate::error::{CliError, CliResult};
+use crate::parse;
 use crate::render::{self, CodeView, Output};
-use crate::{keyfile, parse};
+use crate::secrets::FileSecureStore;
 
-pub fn run(command: Command, data_dir: Option<PathBuf>) -> CliResult<Output> {
+pub async fn run(command: Command, data_dir: Option<PathBuf>) -> CliResult<Output> {
     match command {
-        Command::Demo => crate::demo::run(),
-        command => execute(&open(data_dir)?, command),
+        Command::Demo => crate::demo::run().await,
+        command => execute(&open(data_dir)?, command).await,
     }
 }
 
 /// Opens the client on a data directory (default: the user's data directory).
 pub fn open(data_dir: Option<PathBuf>) -> CliResult<TesseraClient> {
-    let dir = match data_dir {
+    let data_dir = match data_dir {
         Some(dir) => dir,
         None => directories::ProjectDirs::from("dev", "Tessera", "tessera")
             .map(|dirs| dirs.data_dir().to_owned())
             .ok_or_else(|| CliError::usage("no home directory to keep data in; pass --data-dir DIR"))?,
     };
-    let key = keyfile::load_or_create(&dir)?;
-    Ok(TesseraClient::open(&dir, &key)?)
+    let secure = Arc::new(FileSecureStore::new(&data_dir));
+    let config = ClientConfig {
+        data_dir,
+        extra_root_certificates: extra_roots()?,
+    };
+    Ok(TesseraClient::open(config, secure)?)
 }
 
-/// Runs a lock or code command against an open client.
-pub fn execute(client: &TesseraClient, command: Command) -> CliResult<Output> {
+/// Root certificates of a private cloud, from the PEM file `TESSERA_CA_CERTS` names.
+fn extra_roots() -> CliResult<Vec<Vec<u8>>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let Some(path) = std::env::var_os("TESSERA_CA_CERTS") else {
+        return Ok(Vec::new());
+    };
+    let unreadable = |e: rustls::pki_types::pem::Error| {
+        CliError::usage(format!(
+            "TESSERA_CA_CERTS: cannot read {}: {e}",
+            PathBuf::from(&path).display()
+        ))
+    };
+    let roots = CertificateDer::pem_file_iter(&path)
+        .map_err(unreadable)?
+        .map(|cert| cert.map(|cert| cert.to_vec()).map_err(unreadable))
+        .collect::<CliResult<Vec<_>>>()?;
+    if roots.is_empty() {
+        return Err(CliError::usage(
+            "TESSERA_CA_CERTS names a file without certificates",
+        ));
+    }
+    Ok(roots)
+}
+
+/// Runs a command against an open client.
+pub async fn execute(client: &TesseraClient, command: Command) -> CliResult<Output> {
     match command {
-        Command::Lock(LockCommand::Add(args)) => add_lock(client, &args),
+        Command::Signup(args) => sign_in(client, args, true).await,
+        Command::Login(args) => sign_in(client, args, false).await,
+        Command::Logout => log_out(client).await,
+        Command::Account => Ok(account(client)),
+        Command::Sync => sync(client).await,
+        Command::Lock(LockCommand::Add(args)) => {
+            let lock = add_lock(client, &args)?;
+            let note = sync_after_change(client).await;
+            Ok(lock_output(&lock, "Added", note))
+        }
+        Command::Lock(LockCommand::Rename { lock, name }) => {
+            let lock = client.rename_lock(find_lock(client, &lock)?.id, &name)?;
+            let note = sync_after_change(client).await;
+            Ok(lock_output(&lock, "Renamed", note))
+        }
         Command::Lock(LockCommand::List) => list_locks(client),
-        Command::Code(CodeCommand::Create(args)) => create_code(client, *args),
+        Command::Code(CodeCommand::Create(args)) => create_code(client, *args).await,
         Command::Code(CodeCommand::List { lock }) => list_codes(client, lock.as_deref()),
-        Command::Code(CodeCommand::Show { code, viewer }) => show_code(client, &code, &viewer),
-        Command::Code(CodeCommand::Revoke { code }) => revoke_code(client, &code),
+        Command::Code(CodeCommand::Show { code, viewer }) => {
+            let record = find_code(client, &code)?;
+            describe(client, &record, &viewer, "", None)
+        }
+        Command::Code(CodeCommand::Edit(args)) => edit_code(client, *args).await,
+        Command::Code(CodeCommand::Revoke { code }) => revoke_code(client, &code).await,
         Command::Demo => Err(CliError::usage("the demo cannot run inside itself")),
     }
 }
 
-fn add_lock(client: &TesseraClient, args: &LockAdd) -> CliResult<Output> {
-    let lock = client.add_lock(NewLock {
+async fn sign_in(client: &TesseraClient, args: SignIn, new_account: bool) -> CliResult<Output> {
+    let password = password(new_account)?;
+    let device = args.device_name.or_else(|| Some("tessera CLI".to_owned()));
+    let account = if new_account {
+        client.sign_up(&args.cloud, &args.email, password, device).await?
+    } else {
+        client.log_in(&args.cloud, &args.email, password, device).await?
+    };
+    let note = sync_after_change(client).await;
+    let verb = if new_account {
+        "Created account"
+    } else {
+        "Signed in as"
+    };
+    Ok(Output {
+        text: format!("{verb} {} on {}\n{}", account.email, args.cloud, note.text()),
+        json: json!({ "account": account, "sync_run": note.json() }),
+    })
+}
+
+/// The password from `TESSERA_PASSWORD` (for scripts) or a prompt that does not echo.
+fn password(confirm: bool) -> CliResult<Secret> {
+    if let Ok(password) = std::env::var("TESSERA_PASSWORD") {
+        return Ok(Secret::new(password));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(
+            "no terminal to ask for the password on; set TESSERA_PASSWORD",
+        ));
+    }
+    let prompt = |text: &str| {
+        rpassword::prompt_password(text)
+            .map_err(|e| CliError::usage(format!("cannot read the password: {e}")))
+    };
+    let password = Secret::new(prompt("Password: ")?);
+    if confirm && Secret::new(prompt("Password again: ")?) != password {
+        return Err(CliError::usage("the passwords differ"));
+    }
+    Ok(password)
+}
+
+async fn log_out(client: &TesseraClient) -> CliResult<Output> {
+    let account = client.account();
+    let discarded = client.pending_mutations()?.len();
+    client.log_out().await?;
+    let mut text = match &account {
+        Some(account) => format!(
+            "Signed out of {}; its data was removed from this computer.\n",
+            account.email
+        ),
+        None => "Not signed in; local data was removed.\n".to_owned(),
+    };
+    if discarded > 0 {
+        text.push_str(&format!(
+            "{discarded} changes that had not reached the cloud were discarded.\n"
+        ));
+    }
+    Ok(Output {
+        text,
+        json: json!({ "signed_out": account.map(|a| a.email), "discarded_changes": discarded }),
+    })
+}
+
+fn account(client: &TesseraClient) -> Output {
+    let status = client.sync_status();
+    let text = match client.account() {
+        Some(account) => format!("{}\n{}", account.email, status_text(&status)),
+        None => format!("Not signed in.\n{}", status_text(&status)),
+    };
+    Output {
+        text,
+        json: json!({ "account": client.account(), "sync": status_json(&status) }),
+    }
+}
+
+/// Syncs, with a progress bar on a terminal.
+async fn sync(client: &TesseraClient) -> CliResult<Output> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    });
+    let mut status = client.watch_sync_status();
+    let syncing = client.sync();
+    tokio::pin!(syncing);
+    let result = loop {
+        tokio::select! {
+            result = &mut syncing => break result,
+            Ok(()) = status.changed() => {
+                if let Some(bar) = &bar {
+                    bar.set_message(status_text(&status.borrow()).trim_end().to_owned());
+                }
+            }
+        }
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = result?;
+    let status = client.sync_status();
+    Ok(Output {
+        text: format!(
+            "Synced: {} changes pushed, {} pulled{}.\n",
+            report.pushed,
+            report.pulled,
+            if report.refused > 0 {
+                format!(
+                    ", {} refused by the cloud (see `tessera code list`)",
+                    report.refused
+                )
+            } else {
+                String::new()
+            }
+        ),
+        json: json!({
+            "pushed": report.pushed,
+            "refused": report.refused,
+            "pulled": report.pulled,
+            "sync": status_json(&status),
+        }),
+    })
+}
+
+/// What became of the sync a change tried.
+enum SyncNote {
+    SignedOut,
+    Synced,
+    Offline { pending: usize, reason: String },
+    Failed(String),
+}
+
+impl SyncNote {
+    fn text(&self) -> String {
+        match self {
+            SyncNote::SignedOut => String::new(),
+            SyncNote::Synced => "Synced with the cloud.\n".to_owned(),
+            SyncNote::Offline { pending, reason } => {
+                format!("Saved offline ({reason}); {pending} changes will sync when the cloud is back.\n")
+            }
+            SyncNote::Failed(reason) => format!("Saved here; sync failed: {reason}\n"),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            SyncNote::SignedOut => json!({ "state": "signed_out" }),
+            SyncNote::Synced => json!({ "state": "synced" }),
+            SyncNote::Offline { pending, reason } => {
+                json!({ "state": "offline", "pending": pending, "reason": reason })
+            }
+            SyncNote::Failed(reason) => json!({ "state": "failed", "reason": reason }),
+        }
+    }
+}
+
+/// After a local change: sync when signed in. A change never fails for want of a
+/// cloud; it waits in the outbox.
+async fn sync_after_change(client: &TesseraClient) -> SyncNote {
+    if client.account().is_none() {
+        return SyncNote::SignedOut;
+    }
+    match client.try_sync().await {
+        Ok(_) => SyncNote::Synced,
+        Err(tessera_core::Error::Offline { reason }) => SyncNote::Offline {
+            pending: client.sync_status().pending,
+            reason,
+        },
+        Err(error) => SyncNote::Failed(error.to_string()),
+    }
+}
+
+fn status_text(status: &SyncStatus) -> String {
+    let activity = match &status.activity {
+        SyncActivity::Idle => "sync idle".to_owned(),
+        SyncActivity::Syncing(progress) => match (progress.stage, progress.total) {
+            (SyncStage::Pushing, Some(total)) => format!("pushing {}/{total}", progress.done),
+            (SyncStage::Pushing, None) => format!("pushing {}", progress.done),
+            (SyncStage::Pulling, _) => format!("pulling: {} changes", progress.done),
+        },
+        SyncActivity::Offline { reason, .. } => format!("offline: {reason}"),
+        SyncActivity::Failed { reason } => format!("sync failed: {reason}"),
+        SyncActivity::SignedOut => "signed out".to_owned(),
+    };
+    let last = status
+        .last_success
+        .map(|at| format!(", last synced {}", at.format("%Y-%m-%d %H:%M:%S UTC")))
+        .unwrap_or_default();
+    format!("{activity}; {} changes waiting{last}\n", status.pending)
+}
+
+fn status_json(status: &SyncStatus) -> Value {
+    let activity = match &status.activity {
+        SyncActivity::Idle => json!({ "state": "idle" }),
+        SyncActivity::Syncing(progress) => json!({
+            "state": "syncing",
+            "stage": match progress.stage { SyncStage::Pushing => "pushing", SyncStage::Pulling => "pulling" },
+            "done": progress.done,
+            "total": progress.total,
+        }),
+        SyncActivity::Offline { reason, retry_at } => {
+            json!({ "state": "offline", "reason": reason, "retry_at": retry_at })
+        }
+        SyncActivity::Failed { reason } => json!({ "state": "failed", "reason": reason }),
+        SyncActivity::SignedOut => json!({ "state": "signed_out" }),
+    };
+    json!({ "activity": activity, "pending": status.pending, "last_success": status.last_success })
+}
+
+fn add_lock(client: &TesseraClient, args: &LockAdd) -> CliResult<Lock> {
+    Ok(client.add_lock(NewLock {
         name: args.name.clone(),
         time_zone: args.time_zone.clone(),
         capabilities: parse::capabilities(args)?,
-    })?;
-    Ok(Output {
+    })?)
+}
+
+fn lock_output(lock: &Lock, verb: &str, note: SyncNote) -> Output {
+    let mut json = render::lock_json(lock);
+    json["sync_run"] = note.json();
+    Output {
         text: format!(
-            "Added lock {:?} ({}), id {}\n",
+            "{verb} lock {:?} ({}), id {}\n{}",
             lock.name,
             lock.time_zone.name(),
-            lock.id
+            lock.id,
+            note.text()
         ),
-        json: render::lock_json(&lock),
-    })
+        json,
+    }
 }
 
 fn list_locks(client: &TesseraClient) -> CliResult<Output> {
@@ -69,7 +338,7 @@ fn list_locks(client: &TesseraClient) -> CliResult<Output> {
     })
 }
 
-fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Output> {
+async fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Output> {
     let lock = find_lock(client, &args.lock)?;
     let pin = match &args.pin {
         Some(digits) => PinRequest::Chosen(Pin::parse(digits).map_err(tessera_core::Error::from)?),
@@ -77,7 +346,7 @@ fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Output> {
             length: args.pin_length,
         },
     };
-    let code = client.create_code(
+    let created = client.create_code(
         lock.id,
         CodeDraft {
             label: args.label,
@@ -87,20 +356,50 @@ fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Output> {
             allow_widening: args.allow_widening,
         },
     )?;
-    describe(client, &code, &lock, &args.viewer, "Created ")
+    let note = sync_after_change(client).await;
+    let record = client.code(created.code.id)?;
+    describe(client, &record, &args.viewer, "Created ", Some(note))
 }
 
-fn show_code(client: &TesseraClient, reference: &str, viewer: &Viewer) -> CliResult<Output> {
-    let code = find_code(client, reference)?;
-    let lock = client.lock(code.lock_id)?;
-    describe(client, &code, &lock, viewer, "")
+async fn edit_code(client: &TesseraClient, args: CodeEdit) -> CliResult<Output> {
+    let id = find_code(client, &args.code)?.code.id;
+    let pin = match (&args.pin, args.new_pin) {
+        (Some(digits), _) => Some(PinRequest::Chosen(
+            Pin::parse(digits).map_err(tessera_core::Error::from)?,
+        )),
+        (None, true) => Some(PinRequest::Generate {
+            length: args.pin_length,
+        }),
+        (None, false) => None,
+    };
+    let changes = CodeChanges {
+        label: args.label,
+        pin,
+        schedule: if parse::has_schedule(&args.schedule) {
+            Some(parse::schedule(&args.schedule)?)
+        } else {
+            None
+        },
+        allow_widening: None,
+        max_uses: match (args.max_uses, args.no_max_uses) {
+            (Some(max), _) => Some(Some(max)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
+    };
+    client.update_code(id, changes)?;
+    let note = sync_after_change(client).await;
+    let record = client.code(id)?;
+    describe(client, &record, &args.viewer, "Changed ", Some(note))
 }
 
-fn revoke_code(client: &TesseraClient, reference: &str) -> CliResult<Output> {
-    let code = client.revoke_code(find_code(client, reference)?.id)?;
+async fn revoke_code(client: &TesseraClient, reference: &str) -> CliResult<Output> {
+    let revoked = client.revoke_code(find_code(client, reference)?.code.id)?;
+    let note = sync_after_change(client).await;
+    let code = client.code(revoked.code.id)?.code;
     Ok(Output {
-        text: format!("Revoked {:?} ({})\n", code.label, code.id),
-        json: json!({ "id": code.id, "label": code.label, "status": code.status }),
+        text: format!("Revoked {:?} ({})\n{}", code.label, code.id, note.text()),
+        json: json!({ "id": code.id, "label": code.label, "status": code.status, "sync_run": note.json() }),
     })
 }
 
@@ -111,16 +410,16 @@ fn list_codes(client: &TesseraClient, lock: Option<&str>) -> CliResult<Output> {
     };
     let mut entries = Vec::new();
     for lock in &locks {
-        for code in client.codes(lock.id)? {
-            let effective = client.effective_schedule(&code)?;
-            entries.push((lock, code, effective));
+        for record in client.codes(lock.id)? {
+            let effective = client.effective_schedule(&record.code)?;
+            entries.push((lock, record, effective));
         }
     }
     let now = Utc::now();
     let views: Vec<CodeView> = entries
         .iter()
-        .map(|(lock, code, effective)| CodeView {
-            code,
+        .map(|(lock, record, effective)| CodeView {
+            record,
             lock,
             effective,
             viewer: None,
@@ -146,22 +445,31 @@ fn list_codes(client: &TesseraClient, lock: Option<&str>) -> CliResult<Output> {
 
 fn describe(
     client: &TesseraClient,
-    code: &AccessCode,
-    lock: &Lock,
+    record: &CodeRecord,
     viewer: &Viewer,
     prefix: &str,
+    note: Option<SyncNote>,
 ) -> CliResult<Output> {
-    let effective = client.effective_schedule(code)?;
+    let lock = client.lock(record.code.lock_id)?;
+    let effective = client.effective_schedule(&record.code)?;
     let view = CodeView {
-        code,
-        lock,
+        record,
+        lock: &lock,
         effective: &effective,
         viewer: viewer_zone(viewer)?,
         now: Utc::now(),
     };
+    let mut json = render::code_json(&view);
+    if let Some(note) = &note {
+        json["sync_run"] = note.json();
+    }
     Ok(Output {
-        text: format!("{prefix}{}", render::code_detail(&view)),
-        json: render::code_json(&view),
+        text: format!(
+            "{prefix}{}{}",
+            render::code_detail(&view),
+            note.map(|n| n.text()).unwrap_or_default()
+        ),
+        json,
     })
 }
 
@@ -203,7 +511,7 @@ pub fn find_lock(client: &TesseraClient, reference: &str) -> CliResult<Lock> {
 }
 
 /// A code by full id or the end of its id (as lists show it).
-pub fn find_code(client: &TesseraClient, reference: &str) -> CliResult<AccessCode> {
+pub fn find_code(client: &TesseraClient, reference: &str) -> CliResult<CodeRecord> {
     if let Ok(id) = reference.parse::<CodeId>() {
         return Ok(client.code(id)?);
     }
@@ -217,11 +525,11 @@ pub fn find_code(client: &TesseraClient, reference: &str) -> CliResult<AccessCod
             client
                 .codes(lock.id)?
                 .into_iter()
-                .filter(|code| code.id.to_string().ends_with(&needle)),
+                .filter(|record| record.code.id.to_string().ends_with(&needle)),
         );
     }
-    single("code", reference, matches, |code| {
-        format!("{} ({})", render::short_id(&code.id), code.label)
+    single("code", reference, matches, |record| {
+        format!("{} ({})", render::short_id(&record.code.id), record.code.label)
     })
 }
 

@@ -26,7 +26,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Add and list locks
+    /// Create an account on a Tessera cloud and sign in
+    Signup(SignIn),
+    /// Sign in to a Tessera cloud; locks and codes made offline are kept and synced
+    Login(SignIn),
+    /// Sign out and remove this account's data from this computer
+    Logout,
+    /// The signed-in account and the state of sync
+    Account,
+    /// Push local changes to the cloud and pull everyone else's
+    Sync,
+    /// Add, rename and list locks
     #[command(subcommand)]
     Lock(LockCommand),
     /// Create, list, show and revoke access codes
@@ -36,10 +46,31 @@ pub enum Command {
     Demo,
 }
 
+#[derive(Debug, Args)]
+pub struct SignIn {
+    /// The cloud's address, e.g. https://cloud.example
+    #[arg(long, value_name = "URL")]
+    pub cloud: String,
+
+    #[arg(long)]
+    pub email: String,
+
+    /// Shown in the account's list of sessions [default: this computer's name]
+    #[arg(long, value_name = "NAME")]
+    pub device_name: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum LockCommand {
     /// Add a lock
     Add(LockAdd),
+    /// Rename a lock
+    Rename {
+        /// The lock (id, end of id, or name)
+        lock: String,
+        /// Its new name
+        name: String,
+    },
     /// List locks
     List,
 }
@@ -119,6 +150,8 @@ pub enum CodeCommand {
         #[command(flatten)]
         viewer: Viewer,
     },
+    /// Change a code: only what you pass changes
+    Edit(Box<CodeEdit>),
     /// Revoke a code
     Revoke {
         /// Code id, or its last characters as lists show them
@@ -154,6 +187,43 @@ pub struct CodeCreate {
     /// Let rounding to the lock's granularity grant more time than asked for
     #[arg(long)]
     pub allow_widening: bool,
+
+    #[command(flatten)]
+    pub viewer: Viewer,
+}
+
+#[derive(Debug, Args)]
+pub struct CodeEdit {
+    /// Code id, or its last characters as lists show them
+    pub code: String,
+
+    /// A new label
+    #[arg(long)]
+    pub label: Option<String>,
+
+    /// New digits of your own
+    #[arg(long, value_name = "DIGITS", conflicts_with = "new_pin")]
+    pub pin: Option<String>,
+
+    /// A new generated PIN
+    #[arg(long)]
+    pub new_pin: bool,
+
+    /// Length of the new generated PIN
+    #[arg(long, value_name = "N", requires = "new_pin")]
+    pub pin_length: Option<u8>,
+
+    /// Stop working after N entries
+    #[arg(long, value_name = "N", conflicts_with = "no_max_uses")]
+    pub max_uses: Option<u32>,
+
+    /// Remove the limit on entries
+    #[arg(long)]
+    pub no_max_uses: bool,
+
+    /// A new schedule (same options as `code create`)
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
 
     #[command(flatten)]
     pub viewer: Viewer,

@@ -18,7 +18,7 @@ use crate::render::Output;
 const LOCK_ZONE: Tz = Tz::Europe__Berlin;
 const VISITOR_ZONE: &str = "America/New_York";
 
-pub fn run() -> CliResult<Output> {
+pub async fn run() -> CliResult<Output> {
     let dir = tempfile::tempdir().map_err(|e| CliError::usage(format!("no temporary directory: {e}")))?;
     let mut demo = Demo {
         client: app::open(Some(dir.path().to_owned()))?,
@@ -26,7 +26,7 @@ pub fn run() -> CliResult<Output> {
         steps: Vec::new(),
         refused: 0,
     };
-    demo.tour(&dir.path().display().to_string())?;
+    demo.tour(&dir.path().display().to_string()).await?;
     Ok(Output {
         text: demo.text,
         json: json!({ "steps": demo.steps }),
@@ -41,7 +41,7 @@ struct Demo {
 }
 
 impl Demo {
-    fn tour(&mut self, data_dir: &str) -> CliResult<()> {
+    async fn tour(&mut self, data_dir: &str) -> CliResult<()> {
         let today = Utc::now().with_timezone(&LOCK_ZONE).date_naive();
         let change = next_spring_forward(LOCK_ZONE, today + Duration::days(14));
         let day = change.unwrap_or(today + Duration::days(30));
@@ -66,7 +66,8 @@ impl Demo {
             "--pin-lengths",
             "4-8",
             "--no-triple-repeat",
-        ])?;
+        ])
+        .await?;
 
         match change {
             Some(change) => self.say(&format!(
@@ -75,15 +76,17 @@ impl Demo {
             )),
             None => self.say("2. A code of every kind, each window shown in the lock's zone and the visitor's (New York)."),
         }
-        let family = self.ok(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Family",
-            "--permanent",
-        ])?;
+        let family = self
+            .ok(&[
+                "code",
+                "create",
+                "--lock",
+                "Front door",
+                "--label",
+                "Family",
+                "--permanent",
+            ])
+            .await?;
         self.ok(&[
             "code",
             "create",
@@ -97,7 +100,8 @@ impl Demo {
             &at(day + Duration::days(1), "10:00"),
             "--viewer-tz",
             VISITOR_ZONE,
-        ])?;
+        ])
+        .await?;
         self.ok(&[
             "code",
             "create",
@@ -112,7 +116,8 @@ impl Demo {
             &at(day, "12:00"),
             "--viewer-tz",
             VISITOR_ZONE,
-        ])?;
+        ])
+        .await?;
         self.ok(&[
             "code",
             "create",
@@ -130,25 +135,28 @@ impl Demo {
             &date(day + Duration::days(28)),
             "--viewer-tz",
             VISITOR_ZONE,
-        ])?;
-        let plumber = self.ok(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Plumber",
-            "--expires-after-first-use",
-            "120",
-            "--from",
-            &at(day + Duration::days(3), "08:00"),
-            "--to",
-            &at(day + Duration::days(3), "18:00"),
-            "--max-uses",
-            "3",
-            "--viewer-tz",
-            VISITOR_ZONE,
-        ])?;
+        ])
+        .await?;
+        let plumber = self
+            .ok(&[
+                "code",
+                "create",
+                "--lock",
+                "Front door",
+                "--label",
+                "Plumber",
+                "--expires-after-first-use",
+                "120",
+                "--from",
+                &at(day + Duration::days(3), "08:00"),
+                "--to",
+                &at(day + Duration::days(3), "18:00"),
+                "--max-uses",
+                "3",
+                "--viewer-tz",
+                VISITOR_ZONE,
+            ])
+            .await?;
 
         self.say("3. Weak PINs are refused with the rule they break, and so is a PIN that clashes\n   with a code active at the same time.");
         self.fails(&[
@@ -161,7 +169,8 @@ impl Demo {
             "--pin",
             "1234",
             "--permanent",
-        ])?;
+        ])
+        .await?;
         self.fails(&[
             "code",
             "create",
@@ -172,7 +181,8 @@ impl Demo {
             "--pin",
             "2580",
             "--permanent",
-        ])?;
+        ])
+        .await?;
         let family_pin = family["pin"].as_str().unwrap_or_default().to_owned();
         self.fails(&[
             "code",
@@ -184,26 +194,28 @@ impl Demo {
             "--pin",
             &family_pin,
             "--permanent",
-        ])?;
+        ])
+        .await?;
 
         self.say("4. The codes of the lock; then the plumber's job is cancelled.");
-        self.ok(&["code", "list"])?;
+        self.ok(&["code", "list"]).await?;
         let plumber_id = plumber["id"].as_str().unwrap_or_default().to_owned();
         self.ok(&[
             "code",
             "revoke",
             &plumber_id[plumber_id.len().saturating_sub(8)..],
-        ])?;
+        ])
+        .await?;
 
         let locks = self.client.locks()?;
         let mut codes = Vec::new();
         for lock in &locks {
             codes.extend(self.client.codes(lock.id)?);
         }
-        let kinds: HashSet<_> = codes.iter().map(|code| code.schedule.kind()).collect();
+        let kinds: HashSet<_> = codes.iter().map(|code| code.code.schedule.kind()).collect();
         let revoked = codes
             .iter()
-            .filter(|code| code.status == CodeStatus::Revoked)
+            .filter(|code| code.code.status == CodeStatus::Revoked)
             .count();
         let pending = self.client.pending_mutations()?.len();
         self.say(&format!(
@@ -224,8 +236,8 @@ impl Demo {
     }
 
     /// Runs a step that must succeed; returns its JSON result.
-    fn ok(&mut self, args: &[&str]) -> CliResult<Value> {
-        let output = self.command(args)?;
+    async fn ok(&mut self, args: &[&str]) -> CliResult<Value> {
+        let output = self.command(args).await?;
         self.text.push_str(&output.text);
         self.text.push('\n');
         self.steps
@@ -234,8 +246,8 @@ impl Demo {
     }
 
     /// Runs a step that must be refused; the refusal is part of the tour.
-    fn fails(&mut self, args: &[&str]) -> CliResult<()> {
-        match self.command(args) {
+    async fn fails(&mut self, args: &[&str]) -> CliResult<()> {
+        match self.command(args).await {
             Ok(_) => Err(CliError::usage(format!(
                 "the demo expected `{}` to be refused",
                 shown(args)
@@ -253,11 +265,11 @@ impl Demo {
         }
     }
 
-    fn command(&mut self, args: &[&str]) -> CliResult<Output> {
+    async fn command(&mut self, args: &[&str]) -> CliResult<Output> {
         self.text.push_str(&format!("$ {}\n", shown(args)));
         let cli = Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied()))
             .map_err(|e| CliError::usage(e.to_string()))?;
-        app::execute(&self.client, cli.command)
+        app::execute(&self.client, cli.command).await
     }
 }
 

@@ -17,10 +17,6 @@ pub enum CliError {
         reference: String,
         matches: Vec<String>,
     },
-
-    /// The data directory's key file is missing, unreadable or unsafe.
-    #[error("{0}")]
-    KeyFile(String),
 }
 
 impl CliError {
@@ -34,7 +30,6 @@ impl CliError {
             CliError::Core(e) => e.code(),
             CliError::Usage(_) => "usage",
             CliError::Ambiguous { .. } => "ambiguous",
-            CliError::KeyFile(_) => "key_file",
         }
     }
 

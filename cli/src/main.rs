@@ -4,9 +4,9 @@ mod app;
 mod args;
 mod demo;
 mod error;
-mod keyfile;
 mod parse;
 mod render;
+mod secrets;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,7 +19,14 @@ use crate::args::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
-    match app::run(cli.command, cli.data_dir) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(app::run(cli.command, cli.data_dir)) {
         Ok(output) => {
             let text = if json {
                 format!("{:#}\n", output.json)

@@ -85,6 +85,15 @@ pub fn capabilities(args: &LockAdd) -> CliResult<LockCapabilities> {
     })
 }
 
+/// Whether any schedule option was given.
+pub fn has_schedule(args: &ScheduleArgs) -> bool {
+    args.permanent
+        || args.one_time
+        || args.weekly.is_some()
+        || args.expires_after_first_use.is_some()
+        || args.from.is_some()
+}
+
 pub fn schedule(args: &ScheduleArgs) -> CliResult<Schedule> {
     let window = || -> CliResult<(NaiveDateTime, NaiveDateTime)> {
         match (&args.from, &args.to) {

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tessera_core::model::{AccessCode, CodeStatus, EffectiveSchedule, Lock, Preview, Tz};
+use tessera_core::model::{CodeStatus, EffectiveSchedule, Lock, Preview, Tz};
+use tessera_core::{CodeRecord, CodeSync};
 
 /// Occurrences listed for a recurring code.
 const OCCURRENCES_SHOWN: usize = 3;
@@ -16,7 +17,7 @@ pub struct Output {
 
 /// A code with everything needed to describe it.
 pub struct CodeView<'a> {
-    pub code: &'a AccessCode,
+    pub record: &'a CodeRecord,
     pub lock: &'a Lock,
     pub effective: &'a EffectiveSchedule,
     pub viewer: Option<Tz>,
@@ -32,7 +33,7 @@ impl CodeView<'_> {
 
     /// Where the code stands now: revoked, expired, active now or scheduled.
     pub fn state(&self) -> &'static str {
-        if self.code.status == CodeStatus::Revoked {
+        if self.record.code.status == CodeStatus::Revoked {
             "revoked"
         } else if self.effective.has_ended_by(self.now) {
             "expired"
@@ -84,8 +85,27 @@ pub fn locks_table(locks: &[Lock]) -> String {
     )
 }
 
+/// How far the code got: to the cloud, to the lock, or refused.
+pub fn sync_text(sync: &CodeSync) -> String {
+    match sync {
+        CodeSync::Pending => "pending sync".to_owned(),
+        CodeSync::Synced => "synced".to_owned(),
+        CodeSync::SetOnLock { at } => format!("set on lock {}", at.format("%Y-%m-%d %H:%M UTC")),
+        CodeSync::Failed { reason } => format!("failed: {reason}"),
+    }
+}
+
+fn sync_json(sync: &CodeSync) -> Value {
+    match sync {
+        CodeSync::Pending => json!({ "state": "pending" }),
+        CodeSync::Synced => json!({ "state": "synced" }),
+        CodeSync::SetOnLock { at } => json!({ "state": "set_on_lock", "at": at }),
+        CodeSync::Failed { reason } => json!({ "state": "failed", "reason": reason }),
+    }
+}
+
 pub fn code_json(view: &CodeView) -> Value {
-    let code = view.code;
+    let code = &view.record.code;
     json!({
         "id": code.id,
         "lock_id": code.lock_id,
@@ -100,12 +120,13 @@ pub fn code_json(view: &CodeView) -> Value {
         "created_at": code.created_at,
         "updated_at": code.updated_at,
         "version": code.version,
+        "sync": sync_json(&view.record.sync),
         "effective": view.preview(OCCURRENCES_SHOWN),
     })
 }
 
 pub fn code_detail(view: &CodeView) -> String {
-    let code = view.code;
+    let code = &view.record.code;
     let preview = view.preview(OCCURRENCES_SHOWN);
     let mut out = format!(
         "{:?} on {}: {}, {}\n",
@@ -117,6 +138,7 @@ pub fn code_detail(view: &CodeView) -> String {
     let mut field = |name: &str, value: &str| out.push_str(&format!("  {name:<9} {value}\n"));
     field("code", &code.id.to_string());
     field("PIN", code.pin.expose());
+    field("sync", &sync_text(&view.record.sync));
     field("when", &preview.summary);
     for occurrence in &preview.occurrences {
         field(
@@ -148,17 +170,26 @@ pub fn codes_table(views: &[CodeView]) -> String {
         .iter()
         .map(|view| {
             vec![
-                short_id(&view.code.id),
+                short_id(&view.record.code.id),
                 view.lock.name.clone(),
-                view.code.label.clone(),
-                view.code.schedule.kind().to_string(),
+                view.record.code.label.clone(),
+                view.record.code.schedule.kind().to_string(),
                 view.state().to_owned(),
+                sync_text(&view.record.sync),
                 view.effective.summary(),
             ]
         })
         .collect();
     table(
-        &["CODE", "LOCK", "LABEL", "KIND", "STATE", "WHEN (LOCK TIME)"],
+        &[
+            "CODE",
+            "LOCK",
+            "LABEL",
+            "KIND",
+            "STATE",
+            "SYNC",
+            "WHEN (LOCK TIME)",
+        ],
         rows,
     )
 }

@@ -17,13 +17,18 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDateTime, Utc, Weekday};
 use criterion::Criterion;
 use rusqlite::{Connection, OpenFlags};
 use tessera_core::model::{Lock, LockCapabilities, Schedule, Weekdays};
-use tessera_core::{CodeDraft, NewLock, PinRequest, STORE_FILE, StoreKey, TesseraClient};
+use tessera_core::secure_store::STORE_KEY;
+use tessera_core::{
+    ClientConfig, CodeDraft, MemorySecureStore, NewLock, PinRequest, STORE_FILE, SecureStore, StoreKey,
+    TesseraClient,
+};
 
 const CODES: usize = 1_000;
 
@@ -76,7 +81,13 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let key = StoreKey::generate().unwrap();
-        let client = TesseraClient::open(dir.path(), &key).unwrap();
+        let secure = MemorySecureStore::default();
+        secure.put(STORE_KEY, key.as_bytes()).unwrap();
+        let config = ClientConfig {
+            data_dir: dir.path().to_owned(),
+            ..ClientConfig::default()
+        };
+        let client = TesseraClient::open(config, Arc::new(secure)).unwrap();
         let lock = client
             .add_lock(NewLock {
                 name: "Bench door".to_owned(),
@@ -181,7 +192,7 @@ impl Fixture {
         let started = Instant::now();
         let code = self.client.create_code(self.lock.id, request).unwrap();
         let elapsed = started.elapsed();
-        self.client.revoke_code(code.id).unwrap();
+        self.client.revoke_code(code.code.id).unwrap();
         elapsed
     }
 

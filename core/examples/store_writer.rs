@@ -8,10 +8,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use tessera_core::model::{LockCapabilities, PinLengths, Schedule};
-use tessera_core::{CodeDraft, NewLock, PinRequest, StoreKey, TesseraClient};
+use tessera_core::secure_store::STORE_KEY;
+use tessera_core::{
+    ClientConfig, CodeDraft, MemorySecureStore, NewLock, PinRequest, SecureStore, StoreKey, TesseraClient,
+};
 use zeroize::Zeroizing;
 
 fn main() -> ExitCode {
@@ -30,7 +34,13 @@ fn run() -> Result<(), String> {
         return Err("usage: store_writer <data dir> <key file>".to_owned());
     };
     let key = read_key(&PathBuf::from(key_file))?;
-    let client = TesseraClient::open(&PathBuf::from(data_dir), &key).map_err(|e| e.to_string())?;
+    let secure = MemorySecureStore::default();
+    secure.put(STORE_KEY, key.as_bytes()).map_err(|e| e.to_string())?;
+    let config = ClientConfig {
+        data_dir: PathBuf::from(data_dir),
+        ..ClientConfig::default()
+    };
+    let client = TesseraClient::open(config, Arc::new(secure)).map_err(|e| e.to_string())?;
     let lock = match client.locks().map_err(|e| e.to_string())?.into_iter().next() {
         Some(lock) => lock,
         None => client
@@ -71,7 +81,7 @@ fn run() -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
         // One write per line: the reader sees whole lines only.
-        writeln!(stdout.lock(), "{}", code.id).map_err(|e| e.to_string())?;
+        writeln!(stdout.lock(), "{}", code.code.id).map_err(|e| e.to_string())?;
         slot += 1;
     }
 }

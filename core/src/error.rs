@@ -15,6 +15,10 @@ pub enum Error {
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
 
+    /// The secure store has no key for an existing database: the key was lost.
+    #[error("the key of this database is missing from the secure store")]
+    StoreKeyMissing,
+
     /// The key does not open this database (another device's or a lost key).
     #[error("the key does not open this database")]
     WrongKey,
@@ -34,6 +38,43 @@ pub enum Error {
     /// Reading or writing local storage failed.
     #[error("storage failed: {reason}")]
     Storage { reason: String },
+
+    /// The platform's secure store failed.
+    #[error("the secure store failed: {reason}")]
+    SecureStore { reason: String },
+
+    /// A setting is wrong (the cloud address, a certificate).
+    #[error("{reason}")]
+    Config { reason: String },
+
+    /// The cloud cannot be reached. Local changes are kept and sync later.
+    #[error("offline: {reason}")]
+    Offline { reason: String },
+
+    /// Not signed in, or the session ended (revoked from another device, or its
+    /// refresh token was replayed): log in again.
+    #[error("signed out; log in again")]
+    SignedOut,
+
+    /// Wrong email or password.
+    #[error("wrong email or password")]
+    InvalidCredentials,
+
+    /// The email already has an account.
+    #[error("an account with this email already exists")]
+    EmailTaken,
+
+    /// Too many attempts; try again later.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+
+    /// The cloud refused the request; `code` is its stable error code.
+    #[error("the cloud refused: {message}")]
+    CloudRejected {
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
 }
 
 impl Error {
@@ -42,17 +83,65 @@ impl Error {
         match self {
             Error::Domain(e) => e.code(),
             Error::NotFound { .. } => "not_found",
+            Error::StoreKeyMissing => "store_key_missing",
             Error::WrongKey => "wrong_key",
             Error::CorruptDatabase { .. } => "corrupt_database",
             Error::ForeignDatabase { .. } => "foreign_database",
             Error::DatabaseTooNew { .. } => "database_too_new",
             Error::Storage { .. } => "storage",
+            Error::SecureStore { .. } => "secure_store",
+            Error::Config { .. } => "config",
+            Error::Offline { .. } => "offline",
+            Error::SignedOut => "signed_out",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::EmailTaken => "email_taken",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::CloudRejected { .. } => "cloud_rejected",
         }
     }
 
     pub(crate) fn storage(reason: impl std::fmt::Display) -> Self {
         Error::Storage {
             reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<crate::cloud::CloudError> for Error {
+    fn from(error: crate::cloud::CloudError) -> Self {
+        use crate::cloud::CloudError;
+        use tessera_api::ErrorCode;
+        match error {
+            CloudError::Unreachable { reason } => Error::Offline { reason },
+            CloudError::SignedOut => Error::SignedOut,
+            CloudError::Local { reason } => Error::SecureStore { reason },
+            CloudError::Protocol { reason } => Error::CloudRejected {
+                code: "protocol".to_owned(),
+                message: reason,
+                field: None,
+            },
+            CloudError::Rejected {
+                code,
+                retry_after,
+                message,
+                field,
+                status,
+            } => match code {
+                ErrorCode::InvalidCredentials => Error::InvalidCredentials,
+                ErrorCode::EmailTaken => Error::EmailTaken,
+                ErrorCode::RateLimited => Error::RateLimited {
+                    retry_after_secs: retry_after.map_or(60, |after| after.as_secs()),
+                },
+                _ if status >= 500 => Error::Offline { reason: message },
+                code => Error::CloudRejected {
+                    code: serde_json::to_value(code)
+                        .ok()
+                        .and_then(|value| value.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "unknown".to_owned()),
+                    message,
+                    field,
+                },
+            },
         }
     }
 }

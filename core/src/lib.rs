@@ -1,13 +1,19 @@
-//! tessera-core: the phone-side library. The offline store and the client facade;
-//! later sync, the cloud client, sharing and local locks. No FFI in here: the
-//! bindings crate wraps [`TesseraClient`].
+//! tessera-core: the phone-side library. The offline store, the cloud client, sync,
+//! and the client facade ([`TesseraClient`]) the apps and the CLI call; later
+//! sharing and local locks. No FFI in here: the bindings crate wraps the facade.
 
 mod client;
+pub mod cloud;
 mod error;
+pub mod secure_store;
 pub mod store;
+pub mod sync;
 
-pub use client::{NewLock, STORE_FILE, TesseraClient};
+pub use client::{ClientConfig, CodeChanges, NewLock, STORE_FILE, TesseraClient};
 pub use error::{Error, Result};
-pub use store::StoreKey;
+pub use secure_store::{MemorySecureStore, SecureStore, SecureStoreError};
+pub use store::{CodeRecord, CodeSync, StoreKey};
+pub use sync::{SyncActivity, SyncProgress, SyncReport, SyncStage, SyncStatus};
+pub use tessera_api as api;
 pub use tessera_model as model;
 pub use tessera_model::{CodeDraft, PinRequest};

@@ -42,7 +42,7 @@ fn live_codes(client: &TesseraClient, lock: LockId) -> usize {
         .codes(lock)
         .unwrap()
         .iter()
-        .filter(|c| c.status == CodeStatus::Active)
+        .filter(|c| c.code.status == CodeStatus::Active)
         .count()
 }
 
@@ -87,15 +87,15 @@ fn a_pin_clashing_with_a_live_code_names_that_code() {
         .unwrap();
     let cases = [
         // Same digits.
-        ("482916", Schedule::Permanent, cleaner.id),
-        ("482916", window(10, 1), cleaner.id),
+        ("482916", Schedule::Permanent, cleaner.code.id),
+        ("482916", window(10, 1), cleaner.code.id),
         // A prefix or a suffix: a keypad without Enter opens on either.
-        ("4829", window(10, 1), cleaner.id),
-        ("2916", window(10, 1), cleaner.id),
-        ("48291657", window(10, 1), cleaner.id),
-        ("73051", window(2, 1), plumber.id),
-        ("7305", window(2, 1), plumber.id),
-        ("3051", Schedule::Permanent, plumber.id),
+        ("4829", window(10, 1), cleaner.code.id),
+        ("2916", window(10, 1), cleaner.code.id),
+        ("48291657", window(10, 1), cleaner.code.id),
+        ("73051", window(2, 1), plumber.code.id),
+        ("7305", window(2, 1), plumber.code.id),
+        ("3051", Schedule::Permanent, plumber.code.id),
     ];
     for (digits, schedule, other_code) in cases {
         let error = domain_error(client.create_code(lock.id, chosen("Guest", schedule, digits)));
@@ -114,7 +114,12 @@ fn two_digits_per_button_keypads_compare_button_presses() {
         .unwrap();
     // 3|4, 7|8, 1|2, 9|0, 1|2, 5|6: the same presses as 482916.
     let error = domain_error(client.create_code(lock.id, chosen("Guest", Schedule::Permanent, "381916")));
-    assert_eq!(error, model::Error::PinConflict { other_code: first.id });
+    assert_eq!(
+        error,
+        model::Error::PinConflict {
+            other_code: first.code.id
+        }
+    );
 }
 
 #[test]
@@ -157,7 +162,7 @@ fn codes_that_are_never_live_together_may_share_digits() {
         .create_code(lock.id, chosen("Tuesdays", weekly(Weekday::Tue), "735819"))
         .unwrap();
     for code in [&a, &b, &c, &d, &e] {
-        assert_eq!(client.code(code.id).unwrap().status, CodeStatus::Active);
+        assert_eq!(client.code(code.code.id).unwrap().code.status, CodeStatus::Active);
     }
     // A window on a Wednesday within the weekly codes' months, and one on a Monday
     // evening after their hours: neither meets them.
@@ -179,17 +184,42 @@ fn codes_that_are_never_live_together_may_share_digits() {
     // days clashes with the first code it meets.
     let error =
         domain_error(client.create_code(lock.id, chosen("Monday noon", on(monday, 12, 13), "735819")));
-    assert_eq!(error, model::Error::PinConflict { other_code: d.id });
+    assert_eq!(
+        error,
+        model::Error::PinConflict {
+            other_code: d.code.id
+        }
+    );
     let error = domain_error(client.create_code(lock.id, chosen("Always", Schedule::Permanent, "735819")));
-    assert_eq!(error, model::Error::PinConflict { other_code: d.id });
+    assert_eq!(
+        error,
+        model::Error::PinConflict {
+            other_code: d.code.id
+        }
+    );
     let error =
         domain_error(client.create_code(lock.id, chosen("Tuesdays too", weekly(Weekday::Tue), "735819")));
-    assert_eq!(error, model::Error::PinConflict { other_code: e.id });
+    assert_eq!(
+        error,
+        model::Error::PinConflict {
+            other_code: e.code.id
+        }
+    );
     let error = domain_error(client.create_code(lock.id, chosen("All week", window(3, 30), "482916")));
-    assert_eq!(error, model::Error::PinConflict { other_code: a.id });
+    assert_eq!(
+        error,
+        model::Error::PinConflict {
+            other_code: a.code.id
+        }
+    );
     let error =
         domain_error(client.create_code(lock.id, chosen("Mondays too", weekly(Weekday::Mon), "7358")));
-    assert_eq!(error, model::Error::PinConflict { other_code: d.id });
+    assert_eq!(
+        error,
+        model::Error::PinConflict {
+            other_code: d.code.id
+        }
+    );
 }
 
 #[test]
@@ -198,12 +228,12 @@ fn a_revoked_codes_digits_are_free_again() {
     let old = client
         .create_code(lock.id, chosen("Old cleaner", Schedule::Permanent, "482916"))
         .unwrap();
-    client.revoke_code(old.id).unwrap();
+    client.revoke_code(old.code.id).unwrap();
     let new = client
         .create_code(lock.id, chosen("New cleaner", Schedule::Permanent, "482916"))
         .unwrap();
-    assert_eq!(new.pin.expose(), "482916");
-    assert_ne!(new.id, old.id);
+    assert_eq!(new.code.pin.expose(), "482916");
+    assert_ne!(new.code.id, old.code.id);
 }
 
 #[test]
@@ -280,7 +310,7 @@ fn the_locks_constraints_are_enforced() {
         let code = client
             .create_code(lock.id, generated("Guest", Schedule::Permanent))
             .unwrap();
-        let digits: Vec<u8> = code.pin.expose().bytes().map(|b| b - b'0').collect();
+        let digits: Vec<u8> = code.code.pin.expose().bytes().map(|b| b - b'0').collect();
         assert!(!digits.contains(&0));
         assert_ne!(digits[0], 9);
         assert!(!digits.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]));
@@ -291,11 +321,11 @@ fn the_locks_constraints_are_enforced() {
             );
             a == b && a.abs() == 1
         };
-        assert!(!digits.windows(3).any(run), "{}", code.pin.len());
+        assert!(!digits.windows(3).any(run), "{}", code.code.pin.len());
         let mut distinct = digits.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        assert!(distinct.len() >= 4, "{:?}", code.pin);
+        assert!(distinct.len() >= 4, "{:?}", code.code.pin);
     }
 }
 
@@ -317,7 +347,7 @@ fn a_full_lock_refuses_one_more_code() {
     let error = domain_error(client.create_code(lock.id, generated("Fourth", Schedule::Permanent)));
     assert_eq!(error, model::Error::CapacityExceeded { max: 3 });
     // A revoked code frees its slot.
-    client.revoke_code(codes[0].id).unwrap();
+    client.revoke_code(codes[0].code.id).unwrap();
     client
         .create_code(lock.id, generated("Fourth", Schedule::Permanent))
         .unwrap();
@@ -350,8 +380,8 @@ fn unknown_ids_are_not_found() {
     assert_not_found(client.code(no_code), "code", &code_id);
     assert_not_found(client.revoke_code(no_code), "code", &code_id);
     // A code id is not a lock id, nor the other way round.
-    let as_lock = LockId::from_uuid(*code.id.as_uuid());
-    assert_not_found(client.codes(as_lock), "lock", &code.id.to_string());
+    let as_lock = LockId::from_uuid(*code.code.id.as_uuid());
+    assert_not_found(client.codes(as_lock), "lock", &code.code.id.to_string());
     assert_not_found(
         client.code(CodeId::from_uuid(*lock.id.as_uuid())),
         "code",
@@ -453,7 +483,7 @@ fn labels_must_be_printable_non_empty_and_short() {
     let code = client
         .create_code(lock.id, generated(&format!("  {longest} "), Schedule::Permanent))
         .unwrap();
-    assert_eq!(code.label, longest);
+    assert_eq!(code.code.label, longest);
     assert_eq!(live_codes(&client, lock.id), 1);
 }
 
@@ -483,7 +513,7 @@ fn max_uses_must_be_one_to_ten_thousand() {
             ..generated("Guest", window(1, 1))
         };
         assert_eq!(
-            client.create_code(lock.id, request).unwrap().max_uses,
+            client.create_code(lock.id, request).unwrap().code.max_uses,
             Some(max_uses)
         );
     }
@@ -619,43 +649,55 @@ fn create_list_show_and_revoke() {
             },
         )
         .unwrap();
-    assert_eq!(cleaner.lock_id, lock.id);
-    assert_eq!(cleaner.label, "Cleaner");
-    assert_eq!(cleaner.pin.expose(), "482916");
-    assert_eq!(cleaner.schedule, Schedule::Permanent);
-    assert_eq!((cleaner.max_uses, cleaner.allow_widening), (Some(50), true));
-    assert_eq!((cleaner.status, cleaner.version), (CodeStatus::Active, 1));
-    assert_eq!(cleaner.created_at, cleaner.updated_at);
+    assert_eq!(cleaner.code.lock_id, lock.id);
+    assert_eq!(cleaner.code.label, "Cleaner");
+    assert_eq!(cleaner.code.pin.expose(), "482916");
+    assert_eq!(cleaner.code.schedule, Schedule::Permanent);
+    assert_eq!(
+        (cleaner.code.max_uses, cleaner.code.allow_widening),
+        (Some(50), true)
+    );
+    assert_eq!(
+        (cleaner.code.status, cleaner.code.version),
+        (CodeStatus::Active, 1)
+    );
+    assert_eq!(cleaner.code.created_at, cleaner.code.updated_at);
     let guest = client
         .create_code(lock.id, generated("Guest", window(1, 3)))
         .unwrap();
 
     let listed = client.codes(lock.id).unwrap();
     assert_eq!(
-        listed.iter().map(|c| c.id).collect::<Vec<_>>(),
-        [cleaner.id, guest.id]
+        listed.iter().map(|c| c.code.id).collect::<Vec<_>>(),
+        [cleaner.code.id, guest.code.id]
     );
-    assert_same_code(&listed[0], &cleaner);
-    assert_same_code(&client.code(guest.id).unwrap(), &guest);
+    assert_same_code(&listed[0].code, &cleaner.code);
+    assert_same_code(&client.code(guest.code.id).unwrap().code, &guest.code);
 
-    let effective = client.effective_schedule(&guest).unwrap();
+    let effective = client.effective_schedule(&guest.code).unwrap();
     assert_eq!(effective.kind, ScheduleKind::Window);
     assert_eq!(effective.zone, model::Tz::Europe__Berlin);
     assert!(effective.adjustments.is_empty());
 
-    let revoked = client.revoke_code(guest.id).unwrap();
-    assert_eq!((revoked.status, revoked.version), (CodeStatus::Revoked, 2));
-    assert!(revoked.updated_at >= guest.updated_at);
-    assert_eq!(revoked.created_at, guest.created_at);
-    assert_eq!(revoked.pin.expose(), guest.pin.expose());
+    let revoked = client.revoke_code(guest.code.id).unwrap();
+    assert_eq!(
+        (revoked.code.status, revoked.code.version),
+        (CodeStatus::Revoked, 2)
+    );
+    assert!(revoked.code.updated_at >= guest.code.updated_at);
+    assert_eq!(revoked.code.created_at, guest.code.created_at);
+    assert_eq!(revoked.code.pin.expose(), guest.code.pin.expose());
     // Revoked codes stay listed.
     assert_eq!(client.codes(lock.id).unwrap().len(), 2);
-    assert_eq!(client.code(guest.id).unwrap().status, CodeStatus::Revoked);
+    assert_eq!(
+        client.code(guest.code.id).unwrap().code.status,
+        CodeStatus::Revoked
+    );
 
     // Revoking twice is idempotent: same code, no new version, no new outbox entry.
     let outbox = client.pending_mutations().unwrap();
-    let again = client.revoke_code(guest.id).unwrap();
-    assert_same_code(&again, &revoked);
+    let again = client.revoke_code(guest.code.id).unwrap();
+    assert_same_code(&again.code, &revoked.code);
     assert_eq!(client.pending_mutations().unwrap(), outbox);
     assert_eq!(
         outbox.iter().map(|e| e.operation).collect::<Vec<_>>(),
@@ -687,9 +729,9 @@ fn generated_pins_take_the_locks_default_length() {
             let code = client
                 .create_code(lock.id, generated("Guest", window(i + 1, 1)))
                 .unwrap();
-            assert_eq!(code.pin.len(), expected, "lengths {min}-{max}");
-            assert!(code.pin.expose().bytes().all(|b| b.is_ascii_digit()));
-            assert_eq!(model::pin::weakness(&digits(code.pin.expose())), None);
+            assert_eq!(code.code.pin.len(), expected, "lengths {min}-{max}");
+            assert!(code.code.pin.expose().bytes().all(|b| b.is_ascii_digit()));
+            assert_eq!(model::pin::weakness(&digits(code.code.pin.expose())), None);
         }
     }
     // An explicit length within the range is honoured.
@@ -698,7 +740,7 @@ fn generated_pins_take_the_locks_default_length() {
         pin: PinRequest::Generate { length: Some(8) },
         ..generated("Guest", Schedule::Permanent)
     };
-    assert_eq!(client.create_code(lock.id, request).unwrap().pin.len(), 8);
+    assert_eq!(client.create_code(lock.id, request).unwrap().code.pin.len(), 8);
 }
 
 fn digits(pin: &str) -> Vec<u8> {
@@ -718,6 +760,6 @@ fn generated_pins_avoid_every_live_code() {
         let code = client
             .create_code(lock.id, generated("Guest", Schedule::Permanent))
             .unwrap();
-        assert!(seen.insert(code.pin.expose().to_owned()), "duplicate PIN");
+        assert!(seen.insert(code.code.pin.expose().to_owned()), "duplicate PIN");
     }
 }

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use common::*;
 use rusqlite::{Connection, OpenFlags};
+use tessera_core::STORE_FILE;
 use tessera_core::model::{CodeId, CodeStatus, LockCapabilities, Schedule};
 use tessera_core::store::Operation;
-use tessera_core::{STORE_FILE, TesseraClient};
 use uuid::Uuid;
 
 /// The `store_writer` example, built by `cargo test` next to the test binaries.
@@ -176,7 +176,7 @@ fn killing_the_writer_mid_write_loses_nothing_committed() {
     drop(conn);
 
     // Committed work is never lost: every code the writer reported is there.
-    let stored: BTreeSet<CodeId> = codes.iter().map(|c| c.id).collect();
+    let stored: BTreeSet<CodeId> = codes.iter().map(|c| c.code.id).collect();
     assert_eq!(stored.len(), codes.len());
     assert!(
         codes.len() >= reported.len(),
@@ -187,7 +187,7 @@ fn killing_the_writer_mid_write_loses_nothing_committed() {
     for id in &reported {
         assert!(stored.contains(id), "reported code {id} is missing");
     }
-    assert!(codes.iter().all(|c| c.status == CodeStatus::Active));
+    assert!(codes.iter().all(|c| c.code.status == CodeStatus::Active));
 
     // Each code has exactly one create_code entry, and each entry its code.
     let mut per_entity: BTreeMap<(Uuid, &str), usize> = BTreeMap::new();
@@ -195,13 +195,13 @@ fn killing_the_writer_mid_write_loses_nothing_committed() {
         let op = match entry.operation {
             Operation::CreateLock => "lock",
             Operation::CreateCode => "code",
-            Operation::RevokeCode => "revoke",
+            Operation::RenameLock | Operation::UpdateCode | Operation::RevokeCode => "other",
         };
         *per_entity.entry((entry.entity_id, op)).or_default() += 1;
     }
     let expected: BTreeMap<(Uuid, &str), usize> = codes
         .iter()
-        .map(|c| ((*c.id.as_uuid(), "code"), 1))
+        .map(|c| ((*c.code.id.as_uuid(), "code"), 1))
         .chain([((*locks[0].id.as_uuid(), "lock"), 1)])
         .collect();
     assert_eq!(per_entity, expected);
@@ -238,8 +238,8 @@ fn killing_the_writer_while_it_creates_the_store_leaves_an_openable_directory() 
         std::thread::sleep(Duration::from_millis(delay));
         writer.0.kill().unwrap();
         writer.0.wait().unwrap();
-        let client = TesseraClient::open(&data_dir, &key())
-            .unwrap_or_else(|e| panic!("killed after {delay} ms: {e:?}"));
+        let client =
+            open_with(&data_dir, &key()).unwrap_or_else(|e| panic!("killed after {delay} ms: {e:?}"));
         assert!(client.locks().unwrap().len() <= 1);
     }
 }
@@ -282,8 +282,8 @@ fn every_state_a_crash_can_leave_opens_consistently() {
                 .unwrap(),
         );
     }
-    client.revoke_code(created[2].id).unwrap();
-    client.revoke_code(created[4].id).unwrap();
+    client.revoke_code(created[2].code.id).unwrap();
+    client.revoke_code(created[4].code.id).unwrap();
 
     let main = std::fs::read(live.join(STORE_FILE)).unwrap();
     let wal = std::fs::read(live.join(format!("{STORE_FILE}-wal"))).unwrap();
@@ -299,7 +299,7 @@ fn every_state_a_crash_can_leave_opens_consistently() {
         if end > 0 {
             std::fs::write(copy.join(format!("{STORE_FILE}-wal")), &wal[..end]).unwrap();
         }
-        let reopened = TesseraClient::open(&copy, &key()).unwrap_or_else(|e| {
+        let reopened = open_with(&copy, &key()).unwrap_or_else(|e| {
             panic!(
                 "the state after commit {k} of {} does not open: {e:?}",
                 commits.len()
@@ -320,20 +320,24 @@ fn every_state_a_crash_can_leave_opens_consistently() {
         if !locks.is_empty() {
             expected.push((Operation::CreateLock, *lock.id.as_uuid()));
         }
-        expected.extend(codes.iter().map(|c| (Operation::CreateCode, *c.id.as_uuid())));
+        expected.extend(
+            codes
+                .iter()
+                .map(|c| (Operation::CreateCode, *c.code.id.as_uuid())),
+        );
         let mut revoked: Vec<_> = codes
             .iter()
-            .filter(|c| c.status == CodeStatus::Revoked)
-            .map(|c| (Operation::RevokeCode, *c.id.as_uuid()))
+            .filter(|c| c.code.status == CodeStatus::Revoked)
+            .map(|c| (Operation::RevokeCode, *c.code.id.as_uuid()))
             .collect();
         // Revocations happened after all creations, in this order.
-        revoked.sort_by_key(|(_, id)| created.iter().position(|c| c.id.as_uuid() == id));
+        revoked.sort_by_key(|(_, id)| created.iter().position(|c| c.code.id.as_uuid() == id));
         expected.extend(revoked);
         let actual: Vec<_> = outbox.iter().map(|e| (e.operation, e.entity_id)).collect();
         assert_eq!(actual, expected, "after commit {k}");
         for code in &codes {
-            let original = created.iter().find(|c| c.id == code.id).unwrap();
-            assert_eq!(code.pin.expose(), original.pin.expose());
+            let original = created.iter().find(|c| c.code.id == code.code.id).unwrap();
+            assert_eq!(code.code.pin.expose(), original.code.pin.expose());
         }
         seen_codes.push(codes.len());
     }

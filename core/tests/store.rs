@@ -40,8 +40,8 @@ fn database_files_never_contain_a_pin_or_the_key() {
         codes.push(client.create_code(lock.id, request).unwrap());
     }
     // A revoked code's PIN is as secret as a live one's.
-    client.revoke_code(codes[2].id).unwrap();
-    let pins: Vec<String> = codes.iter().map(|c| c.pin.expose().to_owned()).collect();
+    client.revoke_code(codes[2].code.id).unwrap();
+    let pins: Vec<String> = codes.iter().map(|c| c.code.pin.expose().to_owned()).collect();
     assert_eq!(&pins[..3], ["482916", "90517364", "7305"]);
     assert!(pins[3..].iter().all(|p| p.len() == 6 || p.len() == 8));
 
@@ -105,7 +105,10 @@ fn database_files_never_contain_a_pin_or_the_key() {
     // And the PINs are all there for the right key.
     let client = open(dir.path());
     for code in &codes {
-        assert_eq!(client.code(code.id).unwrap().pin.expose(), code.pin.expose());
+        assert_eq!(
+            client.code(code.code.id).unwrap().code.pin.expose(),
+            code.code.pin.expose()
+        );
     }
 }
 
@@ -132,7 +135,7 @@ fn closed_store() -> (tempfile::TempDir, PathBuf) {
 /// checking that the directory (every file's bytes, and no new sidecar) is as it was.
 fn refused(dir: &Path, key: &tessera_core::StoreKey) -> (Error, Error) {
     let before = snapshot(dir);
-    let via_client = TesseraClient::open(dir, key).unwrap_err();
+    let via_client = open_with(dir, key).unwrap_err();
     assert_eq!(snapshot(dir), before, "TesseraClient::open changed the directory");
     let via_store = Store::open(&dir.join(STORE_FILE), key).unwrap_err();
     assert_eq!(snapshot(dir), before, "Store::open changed the directory");
@@ -220,7 +223,7 @@ fn a_store_from_a_newer_build_is_refused() {
     let (a, b) = refused(dir.path(), &key());
     for error in [a, b] {
         match error {
-            Error::DatabaseTooNew { found, supported } => assert_eq!((found, supported), (99, 2)),
+            Error::DatabaseTooNew { found, supported } => assert_eq!((found, supported), (99, 3)),
             other => panic!("expected DatabaseTooNew, got {other:?}"),
         }
     }
@@ -250,9 +253,9 @@ fn every_change_appends_to_the_outbox_in_order() {
     let b = client
         .create_code(lock.id, generated("Guest", window(1, 2)))
         .unwrap();
-    let revoked = client.revoke_code(a.id).unwrap();
+    let revoked = client.revoke_code(a.code.id).unwrap();
     // Revoking again changes nothing and records nothing.
-    client.revoke_code(a.id).unwrap();
+    client.revoke_code(a.code.id).unwrap();
 
     let entries = client.pending_mutations().unwrap();
     let summary: Vec<(Operation, uuid::Uuid)> = entries.iter().map(|e| (e.operation, e.entity_id)).collect();
@@ -260,9 +263,9 @@ fn every_change_appends_to_the_outbox_in_order() {
         summary,
         [
             (Operation::CreateLock, *lock.id.as_uuid()),
-            (Operation::CreateCode, *a.id.as_uuid()),
-            (Operation::CreateCode, *b.id.as_uuid()),
-            (Operation::RevokeCode, *a.id.as_uuid()),
+            (Operation::CreateCode, *a.code.id.as_uuid()),
+            (Operation::CreateCode, *b.code.id.as_uuid()),
+            (Operation::RevokeCode, *a.code.id.as_uuid()),
         ]
     );
     assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq), "{entries:?}");
@@ -270,9 +273,9 @@ fn every_change_appends_to_the_outbox_in_order() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), entries.len(), "mutation ids are unique");
-    assert_eq!(entries[1].created_at, a.created_at);
-    assert_eq!(entries[2].created_at, b.created_at);
-    assert_eq!(entries[3].created_at, revoked.updated_at);
+    assert_eq!(entries[1].created_at, a.code.created_at);
+    assert_eq!(entries[2].created_at, b.code.created_at);
+    assert_eq!(entries[3].created_at, revoked.code.updated_at);
 
     // The queue survives a restart unchanged.
     drop(client);
@@ -306,11 +309,15 @@ fn a_failed_create_leaves_neither_a_code_nor_an_outbox_entry() {
         ),
         (
             chosen("Clash", Schedule::Permanent, "482916"),
-            model::Error::PinConflict { other_code: first.id },
+            model::Error::PinConflict {
+                other_code: first.code.id,
+            },
         ),
         (
             chosen("Prefix clash", window(1, 1), "4829"),
-            model::Error::PinConflict { other_code: first.id },
+            model::Error::PinConflict {
+                other_code: first.code.id,
+            },
         ),
         (
             chosen("Ended", window(-5, 1), "735819"),
@@ -343,7 +350,10 @@ fn a_failed_create_leaves_neither_a_code_nor_an_outbox_entry() {
     );
     assert_eq!(client.codes(lock.id).unwrap().len(), 2);
     assert_eq!(client.pending_mutations().unwrap(), outbox);
-    assert_eq!(client.code(first.id).unwrap().status, CodeStatus::Active);
+    assert_eq!(
+        client.code(first.code.id).unwrap().code.status,
+        CodeStatus::Active
+    );
 }
 
 #[test]
@@ -368,8 +378,8 @@ fn a_write_that_fails_midway_rolls_back_the_code_and_its_outbox_entry() {
     };
     let effective = model::EffectiveSchedule::compile(&code.schedule, &lock, code.compile_options()).unwrap();
     let result: Result<(), Error> = store.write(|db| {
-        db.insert_code(&code, &effective)?;
-        db.push_outbox(Operation::CreateCode, *code.id.as_uuid(), now)?;
+        db.save_local_code(&code, &effective, None)?;
+        db.push_outbox(Operation::CreateCode, *code.id.as_uuid(), &[], now)?;
         Err(Error::NotFound {
             what: "anything",
             id: "after both writes".to_owned(),
@@ -475,17 +485,20 @@ fn codes_of_every_kind_survive_close_and_reopen() {
         created.push(client.create_code(lock.id, request).unwrap());
     }
     // A revoked code keeps its fields too (with its new status, time and version).
-    let revoked = client.revoke_code(created[1].id).unwrap();
-    assert_eq!((revoked.status, revoked.version), (CodeStatus::Revoked, 2));
-    assert!(revoked.updated_at >= created[1].updated_at);
+    let revoked = client.revoke_code(created[1].code.id).unwrap();
+    assert_eq!(
+        (revoked.code.status, revoked.code.version),
+        (CodeStatus::Revoked, 2)
+    );
+    assert!(revoked.code.updated_at >= created[1].code.updated_at);
     created[1] = revoked;
 
     let check = |client: &TesseraClient| {
         let listed = client.codes(lock.id).unwrap();
         assert_eq!(listed.len(), created.len());
         for (listed, expected) in listed.iter().zip(&created) {
-            assert_same_code(listed, expected);
-            assert_same_code(&client.code(expected.id).unwrap(), expected);
+            assert_same_code(&listed.code, &expected.code);
+            assert_same_code(&client.code(expected.code.id).unwrap().code, &expected.code);
         }
     };
     // What create_code returned is exactly what the store holds.
@@ -500,7 +513,7 @@ fn codes_of_every_kind_survive_close_and_reopen() {
         .codes(lock.id)
         .unwrap()
         .iter()
-        .map(|c| c.schedule.kind())
+        .map(|c| c.code.schedule.kind())
         .collect();
     use model::ScheduleKind::*;
     assert_eq!(

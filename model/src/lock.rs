@@ -125,6 +125,7 @@ impl LockCapabilities {
 
 /// Inclusive range of PIN lengths a lock accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinLengths {
     pub min: u8,

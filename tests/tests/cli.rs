@@ -381,15 +381,20 @@ fn an_ambiguous_lock_name_lists_the_candidates() {
 fn the_key_file_is_private_and_guards_the_store() {
     let (_dir, tessera) = cli();
     add_lock(&tessera, "Front door");
-    let key = tessera.data_dir().join("store.key");
+    let secrets = tessera.data_dir().join("secrets");
+    let key = secrets.join("tessera.store-key");
     let db = tessera.data_dir().join("tessera.db");
     let metadata = fs::metadata(&key).unwrap();
     assert_eq!(metadata.len(), 32);
     assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&secrets).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
 
     fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
     let run = tessera.run(&["--json", "lock", "list"]);
-    assert_eq!(run.error_json()["error"]["code"], "key_file");
+    assert_eq!(run.error_json()["error"]["code"], "secure_store");
     assert!(run.stderr.contains("chmod 600"));
     fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
 
@@ -406,7 +411,7 @@ fn the_key_file_is_private_and_guards_the_store() {
 
     fs::remove_file(&key).unwrap();
     let run = tessera.run(&["--json", "lock", "list"]);
-    assert_eq!(run.error_json()["error"]["code"], "key_file");
+    assert_eq!(run.error_json()["error"]["code"], "store_key_missing");
     assert!(!key.exists(), "no new key is made for a store that has one");
 
     fs::write(&key, &original).unwrap();

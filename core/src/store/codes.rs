@@ -14,19 +14,97 @@ use crate::{Error, Result};
 
 const COLUMNS: &str = "id, lock_id, label, pin, schedule_kind, starts_local, ends_local, weekdays, \
      daily_start, daily_end, first_date, last_date, first_use_minutes, allow_widening, max_uses, status, \
-     created_at, updated_at, version";
+     created_at, updated_at, version, sync_state, sync_error, server_version, set_on_lock_at";
 
-pub(crate) fn insert(
+/// A code with how far it has got towards the cloud and the lock.
+#[derive(Debug, Clone)]
+pub struct CodeRecord {
+    pub code: AccessCode,
+    pub sync: CodeSync,
+    /// The cloud's version of the code; `None` until the cloud has it.
+    pub server_version: Option<u64>,
+}
+
+/// Where a code stands, for the owner: what the UI shows next to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeSync {
+    /// Changed on this device; the cloud has not confirmed it yet.
+    Pending,
+    /// The cloud has it; the lock has not confirmed it yet.
+    Synced,
+    /// The lock confirmed it holds the code.
+    SetOnLock { at: DateTime<Utc> },
+    /// The cloud refused the last change; `reason` says why.
+    Failed { reason: String },
+}
+
+/// How a save records the code's sync state.
+#[derive(Debug, Clone)]
+pub(crate) struct SyncMark {
+    pub sync: CodeSync,
+    pub server_version: Option<u64>,
+}
+
+impl SyncMark {
+    pub(crate) fn pending(server_version: Option<u64>) -> Self {
+        SyncMark {
+            sync: CodeSync::Pending,
+            server_version,
+        }
+    }
+
+    fn columns(&self) -> Result<SyncColumns<'_>> {
+        let server_version = self
+            .server_version
+            .map(i64::try_from)
+            .transpose()
+            .map_err(Error::storage)?;
+        let (state, error, set_on_lock_at) = match &self.sync {
+            CodeSync::Pending => ("pending", None, None),
+            CodeSync::Synced => ("synced", None, None),
+            CodeSync::SetOnLock { at } => ("synced", None, Some(millis(*at))),
+            CodeSync::Failed { reason } => ("failed", Some(reason.as_str()), None),
+        };
+        Ok(SyncColumns {
+            state,
+            error,
+            set_on_lock_at,
+            server_version,
+        })
+    }
+}
+
+/// The sync bookkeeping columns of a code row.
+struct SyncColumns<'a> {
+    state: &'static str,
+    error: Option<&'a str>,
+    set_on_lock_at: Option<i64>,
+    server_version: Option<i64>,
+}
+
+/// A code's first and last instant of access (`None`: unbounded).
+pub type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// Inserts or replaces a code, with the span of its compiled schedule.
+pub(crate) fn save(
     conn: &Connection,
     cipher: &PinCipher,
     code: &AccessCode,
-    effective: &EffectiveSchedule,
+    span: Span,
+    mark: &SyncMark,
 ) -> Result<()> {
     let s = ScheduleColumns::from(&code.schedule);
-    let (active_from, active_until) = active_bounds(effective);
+    let (active_from, active_until) = (span.0.map(millis), span.1.map(millis));
+    let SyncColumns {
+        state,
+        error,
+        set_on_lock_at,
+        server_version,
+    } = mark.columns()?;
     conn.prepare_cached(&format!(
-        "INSERT INTO codes ({COLUMNS}, active_from, active_until)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+        "INSERT OR REPLACE INTO codes ({COLUMNS}, active_from, active_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                 ?21, ?22, ?23, ?24, ?25)"
     ))?
     .execute(params![
         code.id.as_bytes(),
@@ -48,13 +126,45 @@ pub(crate) fn insert(
         millis(code.created_at),
         millis(code.updated_at),
         i64::try_from(code.version).map_err(Error::storage)?,
+        state,
+        error,
+        server_version,
+        set_on_lock_at,
         active_from,
         active_until,
     ])?;
     Ok(())
 }
 
-pub(crate) fn get(conn: &Connection, cipher: &PinCipher, id: CodeId) -> Result<AccessCode> {
+/// Records a code's sync state without touching the code.
+pub(crate) fn set_sync(conn: &Connection, id: CodeId, mark: &SyncMark) -> Result<()> {
+    let SyncColumns {
+        state,
+        error,
+        set_on_lock_at,
+        server_version,
+    } = mark.columns()?;
+    conn.prepare_cached(
+        "UPDATE codes SET sync_state = ?2, sync_error = ?3, server_version = ?4, set_on_lock_at = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id.as_bytes(),
+        state,
+        error,
+        server_version,
+        set_on_lock_at
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn delete_of_lock(conn: &Connection, lock: LockId) -> Result<()> {
+    conn.prepare_cached("DELETE FROM codes WHERE lock_id = ?1")?
+        .execute([lock.as_bytes()])?;
+    Ok(())
+}
+
+pub(crate) fn get(conn: &Connection, cipher: &PinCipher, id: CodeId) -> Result<CodeRecord> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM codes WHERE id = ?1"))?
         .query_row([id.as_bytes()], |row| Ok(from_row(row, cipher)))
         .optional()?
@@ -65,7 +175,7 @@ pub(crate) fn get(conn: &Connection, cipher: &PinCipher, id: CodeId) -> Result<A
 }
 
 /// Every code of a lock, revoked and expired ones included, oldest first.
-pub(crate) fn of_lock(conn: &Connection, cipher: &PinCipher, lock: LockId) -> Result<Vec<AccessCode>> {
+pub(crate) fn of_lock(conn: &Connection, cipher: &PinCipher, lock: LockId) -> Result<Vec<CodeRecord>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM codes WHERE lock_id = ?1 ORDER BY id"
     ))?;
@@ -105,7 +215,7 @@ pub(crate) fn live_between(
          ORDER BY +id"
     ))?;
     let rows = statement.query_map(params![lock.as_bytes(), millis(from), until.map(millis)], |row| {
-        Ok(from_row(row, cipher))
+        Ok(from_row(row, cipher).map(|record| record.code))
     })?;
     rows.map(|row| row?).collect()
 }
@@ -166,11 +276,11 @@ fn active_bounds(effective: &EffectiveSchedule) -> (Option<i64>, Option<i64>) {
     (from.map(millis), until.map(millis))
 }
 
-fn from_row(row: &Row, cipher: &PinCipher) -> Result<AccessCode> {
+fn from_row(row: &Row, cipher: &PinCipher) -> Result<CodeRecord> {
     let id = CodeId::from_bytes(row.get(0)?);
     let sealed_pin: Vec<u8> = row.get(3)?;
     let status: String = row.get(15)?;
-    Ok(AccessCode {
+    let code = AccessCode {
         id,
         lock_id: LockId::from_bytes(row.get(1)?),
         label: row.get(2)?,
@@ -183,6 +293,31 @@ fn from_row(row: &Row, cipher: &PinCipher) -> Result<AccessCode> {
         created_at: from_millis(row.get(16)?)?,
         updated_at: from_millis(row.get(17)?)?,
         version: u64::try_from(row.get::<_, i64>(18)?).map_err(Error::storage)?,
+    };
+    let state: String = row.get(19)?;
+    let error: Option<String> = row.get(20)?;
+    let set_on_lock_at: Option<i64> = row.get(22)?;
+    let sync = match (state.as_str(), error, set_on_lock_at) {
+        ("failed", reason, _) => CodeSync::Failed {
+            reason: reason.unwrap_or_default(),
+        },
+        ("pending", ..) => CodeSync::Pending,
+        ("synced", _, Some(at)) => CodeSync::SetOnLock { at: from_millis(at)? },
+        ("synced", _, None) => CodeSync::Synced,
+        (other, ..) => {
+            return Err(Error::storage(format!(
+                "code {id} has an unknown sync state {other:?}"
+            )));
+        }
+    };
+    let server_version: Option<i64> = row.get(21)?;
+    Ok(CodeRecord {
+        code,
+        sync,
+        server_version: server_version
+            .map(u64::try_from)
+            .transpose()
+            .map_err(Error::storage)?,
     })
 }
 

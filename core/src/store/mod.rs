@@ -7,6 +7,7 @@
 
 mod cipher;
 mod codes;
+mod events;
 mod locks;
 mod outbox;
 mod schema;
@@ -17,13 +18,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use tessera_api::LockEventView;
 use tessera_model::{AccessCode, CodeId, CodeStatus, EffectiveSchedule, Lock, LockId};
 
 use crate::{Error, Result};
 use cipher::PinCipher;
+use codes::SyncMark;
 
 pub use cipher::StoreKey;
-pub use outbox::{Operation, OutboxEntry};
+pub use codes::{CodeRecord, CodeSync, Span};
+pub use outbox::{CodeField, Operation, OutboxEntry};
 
 const KEY_CHECK: &str = "key_check";
 
@@ -160,6 +164,25 @@ impl Db<'_> {
         locks::insert(self.conn, lock, now)
     }
 
+    pub fn save_lock_from_cloud(&self, lock: &Lock, server_version: u64, now: DateTime<Utc>) -> Result<()> {
+        locks::save_from_cloud(self.conn, lock, server_version, now)
+    }
+
+    pub fn rename_lock(&self, id: LockId, name: &str, now: DateTime<Utc>) -> Result<()> {
+        locks::rename(self.conn, id, name, now)
+    }
+
+    /// Forgets a lock with its codes, events and pending changes.
+    pub fn delete_lock(&self, id: LockId) -> Result<()> {
+        for record in codes::of_lock(self.conn, self.cipher, id)? {
+            outbox::remove_for(self.conn, *record.code.id.as_uuid())?;
+        }
+        outbox::remove_for(self.conn, *id.as_uuid())?;
+        events::delete_of_lock(self.conn, id)?;
+        codes::delete_of_lock(self.conn, id)?;
+        locks::delete(self.conn, id)
+    }
+
     pub fn lock(&self, id: LockId) -> Result<Lock> {
         locks::get(self.conn, id)
     }
@@ -168,17 +191,43 @@ impl Db<'_> {
         locks::all(self.conn)
     }
 
-    /// Stores a code with the bounds of its compiled schedule.
-    pub fn insert_code(&self, code: &AccessCode, effective: &EffectiveSchedule) -> Result<()> {
-        codes::insert(self.conn, self.cipher, code, effective)
+    /// Stores a code made or changed on this device: pending until the cloud confirms.
+    pub fn save_local_code(
+        &self,
+        code: &AccessCode,
+        effective: &EffectiveSchedule,
+        server_version: Option<u64>,
+    ) -> Result<()> {
+        let mark = SyncMark::pending(server_version);
+        codes::save(self.conn, self.cipher, code, effective.bounds(), &mark)
     }
 
-    pub fn code(&self, id: CodeId) -> Result<AccessCode> {
+    /// Stores a code as it came from the cloud, merged with this device's pending
+    /// edits; `span` is its first and last instant of access.
+    pub fn save_code_from_cloud(
+        &self,
+        code: &AccessCode,
+        span: Span,
+        sync: CodeSync,
+        server_version: u64,
+    ) -> Result<()> {
+        let mark = SyncMark {
+            sync,
+            server_version: Some(server_version),
+        };
+        codes::save(self.conn, self.cipher, code, span, &mark)
+    }
+
+    pub fn set_code_sync(&self, id: CodeId, sync: CodeSync, server_version: Option<u64>) -> Result<()> {
+        codes::set_sync(self.conn, id, &SyncMark { sync, server_version })
+    }
+
+    pub fn code(&self, id: CodeId) -> Result<CodeRecord> {
         codes::get(self.conn, self.cipher, id)
     }
 
     /// Every code of a lock, oldest first.
-    pub fn codes_of_lock(&self, lock: LockId) -> Result<Vec<AccessCode>> {
+    pub fn codes_of_lock(&self, lock: LockId) -> Result<Vec<CodeRecord>> {
         codes::of_lock(self.conn, self.cipher, lock)
     }
 
@@ -201,12 +250,76 @@ impl Db<'_> {
         codes::set_status(self.conn, id, status, now)
     }
 
-    pub fn push_outbox(&self, operation: Operation, entity: uuid::Uuid, now: DateTime<Utc>) -> Result<()> {
-        outbox::push(self.conn, operation, entity, now)
+    pub fn push_outbox(
+        &self,
+        operation: Operation,
+        entity: uuid::Uuid,
+        fields: &[CodeField],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        outbox::push(self.conn, operation, entity, fields, now)
     }
 
+    /// Pending mutations, in the order they must be pushed.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         outbox::pending(self.conn)
+    }
+
+    pub fn outbox_for(&self, entity: uuid::Uuid) -> Result<Vec<OutboxEntry>> {
+        outbox::pending_for(self.conn, entity)
+    }
+
+    pub fn outbox_len(&self) -> Result<usize> {
+        outbox::count(self.conn)
+    }
+
+    pub fn remove_outbox_entry(&self, seq: i64) -> Result<()> {
+        outbox::remove(self.conn, seq)
+    }
+
+    pub fn remove_outbox_for(&self, entity: uuid::Uuid) -> Result<()> {
+        outbox::remove_for(self.conn, entity)
+    }
+
+    pub fn insert_event(&self, event: &LockEventView) -> Result<()> {
+        events::insert(self.conn, event)
+    }
+
+    pub fn events_of_lock(&self, lock: LockId, limit: usize) -> Result<Vec<LockEventView>> {
+        events::of_lock(self.conn, lock, limit)
+    }
+
+    /// A small value the client keeps with the data (cursor, account, cloud address).
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |row| row.get(0))
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+            .execute(rusqlite::params![key, value])?;
+        Ok(())
+    }
+
+    pub fn delete_meta(&self, key: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM meta WHERE key = ?1")?
+            .execute([key])?;
+        Ok(())
+    }
+
+    /// Deletes everything an account put here: locks, codes, events, pending changes,
+    /// and every meta value but the key check.
+    pub fn wipe(&self) -> Result<()> {
+        self.conn.execute_batch(&format!(
+            "DELETE FROM outbox; DELETE FROM events; DELETE FROM codes; DELETE FROM locks;
+             DELETE FROM meta WHERE key <> '{KEY_CHECK}';"
+        ))?;
+        Ok(())
     }
 }
 

@@ -12,27 +12,69 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     CreateLock,
+    RenameLock,
     CreateCode,
+    /// An edit of the fields the entry lists.
+    UpdateCode,
     RevokeCode,
 }
 
 impl Operation {
+    const ALL: [Operation; 5] = [
+        Operation::CreateLock,
+        Operation::RenameLock,
+        Operation::CreateCode,
+        Operation::UpdateCode,
+        Operation::RevokeCode,
+    ];
+
     fn as_str(self) -> &'static str {
         match self {
             Operation::CreateLock => "create_lock",
+            Operation::RenameLock => "rename_lock",
             Operation::CreateCode => "create_code",
+            Operation::UpdateCode => "update_code",
             Operation::RevokeCode => "revoke_code",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [
-            Operation::CreateLock,
-            Operation::CreateCode,
-            Operation::RevokeCode,
-        ]
-        .into_iter()
-        .find(|op| op.as_str() == s)
+        Self::ALL.into_iter().find(|op| op.as_str() == s)
+    }
+}
+
+/// A field of a code an owner can edit; edits push only the fields they changed,
+/// so the cloud keeps what another device changed in the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeField {
+    Label,
+    Pin,
+    Schedule,
+    AllowWidening,
+    MaxUses,
+}
+
+impl CodeField {
+    pub const ALL: [CodeField; 5] = [
+        CodeField::Label,
+        CodeField::Pin,
+        CodeField::Schedule,
+        CodeField::AllowWidening,
+        CodeField::MaxUses,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            CodeField::Label => "label",
+            CodeField::Pin => "pin",
+            CodeField::Schedule => "schedule",
+            CodeField::AllowWidening => "allow_widening",
+            CodeField::MaxUses => "max_uses",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|field| field.as_str() == s)
     }
 }
 
@@ -45,6 +87,8 @@ pub struct OutboxEntry {
     pub mutation_id: Uuid,
     pub operation: Operation,
     pub entity_id: Uuid,
+    /// For `UpdateCode`: the fields changed.
+    pub fields: Vec<CodeField>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -52,26 +96,56 @@ pub(crate) fn push(
     conn: &Connection,
     operation: Operation,
     entity_id: Uuid,
+    fields: &[CodeField],
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let fields: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
     conn.prepare_cached(
-        "INSERT INTO outbox (mutation_id, operation, entity_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO outbox (mutation_id, operation, entity_id, fields, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         Uuid::now_v7().as_bytes(),
         operation.as_str(),
         entity_id.as_bytes(),
+        fields.join(","),
         millis(now)
     ])?;
     Ok(())
 }
 
+const SELECT: &str = "SELECT seq, mutation_id, operation, entity_id, fields, created_at FROM outbox";
+
+/// Every pending entry, in the order they must be pushed.
 pub(crate) fn pending(conn: &Connection) -> Result<Vec<OutboxEntry>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT seq, mutation_id, operation, entity_id, created_at FROM outbox ORDER BY seq",
-    )?;
+    let mut statement = conn.prepare_cached(&format!("{SELECT} ORDER BY seq"))?;
     let rows = statement.query_map([], |row| Ok(from_row(row)))?;
     rows.map(|row| row?).collect()
+}
+
+/// The pending entries about one entity, oldest first.
+pub(crate) fn pending_for(conn: &Connection, entity_id: Uuid) -> Result<Vec<OutboxEntry>> {
+    let mut statement = conn.prepare_cached(&format!("{SELECT} WHERE entity_id = ?1 ORDER BY seq"))?;
+    let rows = statement.query_map([entity_id.as_bytes()], |row| Ok(from_row(row)))?;
+    rows.map(|row| row?).collect()
+}
+
+pub(crate) fn count(conn: &Connection) -> Result<usize> {
+    let count: i64 = conn
+        .prepare_cached("SELECT count(*) FROM outbox")?
+        .query_row([], |row| row.get(0))?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
+pub(crate) fn remove(conn: &Connection, seq: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
+}
+
+pub(crate) fn remove_for(conn: &Connection, entity_id: Uuid) -> Result<()> {
+    conn.prepare_cached("DELETE FROM outbox WHERE entity_id = ?1")?
+        .execute([entity_id.as_bytes()])?;
+    Ok(())
 }
 
 fn from_row(row: &Row) -> Result<OutboxEntry> {
@@ -82,6 +156,12 @@ fn from_row(row: &Row) -> Result<OutboxEntry> {
         operation: Operation::parse(&operation)
             .ok_or_else(|| Error::storage(format!("unknown outbox operation {operation:?}")))?,
         entity_id: Uuid::from_bytes(row.get(3)?),
-        created_at: from_millis(row.get(4)?)?,
+        fields: row
+            .get::<_, String>(4)?
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(|f| CodeField::parse(f).ok_or_else(|| Error::storage(format!("unknown code field {f:?}"))))
+            .collect::<Result<_>>()?,
+        created_at: from_millis(row.get(5)?)?,
     })
 }

@@ -12,10 +12,10 @@ use super::locks;
 pub(crate) const APPLICATION_ID: i32 = 0x5445_5353;
 
 /// The schema version this build writes: the number of migrations.
-pub(crate) const LATEST: i64 = 2;
+pub(crate) const LATEST: i64 = 3;
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(SCHEMA_1), migration_2()])
+    Migrations::new(vec![M::up(SCHEMA_1), migration_2(), M::up(SCHEMA_3)])
 }
 
 /// The migrations for a file that holds nothing yet: the first one also marks the file
@@ -31,7 +31,11 @@ pub(crate) fn migrations_for_new_store(key_check: Vec<u8>) -> Migrations<'static
         )?;
         Ok(())
     };
-    Migrations::new(vec![M::up_with_hook(SCHEMA_1, stamp), migration_2()])
+    Migrations::new(vec![
+        M::up_with_hook(SCHEMA_1, stamp),
+        migration_2(),
+        M::up(SCHEMA_3),
+    ])
 }
 
 /// 1: locks, codes with encrypted PINs, the outbox of pending mutations.
@@ -88,6 +92,26 @@ fn migration_2() -> M<'static> {
         fill_active_bounds,
     )
 }
+
+/// 3: the cloud. Per code, how far it got (sync state, the cloud's version, when the
+/// lock confirmed it); per outbox entry, which fields an edit changed (the cloud keeps
+/// the others); the events locks report.
+const SCHEMA_3: &str = "ALTER TABLE codes ADD COLUMN sync_state TEXT NOT NULL DEFAULT 'pending';
+    ALTER TABLE codes ADD COLUMN sync_error TEXT;
+    ALTER TABLE codes ADD COLUMN server_version INTEGER;
+    ALTER TABLE codes ADD COLUMN set_on_lock_at INTEGER;
+    ALTER TABLE locks ADD COLUMN server_version INTEGER;
+    ALTER TABLE outbox ADD COLUMN fields TEXT NOT NULL DEFAULT '';
+    CREATE INDEX outbox_by_entity ON outbox(entity_id);
+    CREATE TABLE events (
+        id          BLOB PRIMARY KEY NOT NULL,
+        lock_id     BLOB NOT NULL REFERENCES locks(id),
+        kind        TEXT NOT NULL,
+        code_id     BLOB,
+        at          INTEGER NOT NULL,
+        recorded_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX events_by_lock ON events(lock_id, at);";
 
 /// Compiles every existing code's schedule for its lock to fill the new columns.
 fn fill_active_bounds(tx: &Transaction) -> Result<(), HookError> {
@@ -376,16 +400,16 @@ mod tests {
         let store = Store::open(&old, &key).unwrap();
         for expected in &codes {
             let actual = store.read(|db| db.code(expected.id)).unwrap();
-            assert_eq!(actual.lock_id, expected.lock_id);
-            assert_eq!(actual.label, expected.label);
-            assert_eq!(actual.pin.expose(), expected.pin.expose());
-            assert_eq!(actual.schedule, expected.schedule);
-            assert_eq!(actual.allow_widening, expected.allow_widening);
-            assert_eq!(actual.max_uses, expected.max_uses);
-            assert_eq!(actual.status, expected.status);
-            assert_eq!(actual.created_at, expected.created_at);
-            assert_eq!(actual.updated_at, expected.updated_at);
-            assert_eq!(actual.version, expected.version);
+            assert_eq!(actual.code.lock_id, expected.lock_id);
+            assert_eq!(actual.code.label, expected.label);
+            assert_eq!(actual.code.pin.expose(), expected.pin.expose());
+            assert_eq!(actual.code.schedule, expected.schedule);
+            assert_eq!(actual.code.allow_widening, expected.allow_widening);
+            assert_eq!(actual.code.max_uses, expected.max_uses);
+            assert_eq!(actual.code.status, expected.status);
+            assert_eq!(actual.code.created_at, expected.created_at);
+            assert_eq!(actual.code.updated_at, expected.updated_at);
+            assert_eq!(actual.code.version, expected.version);
         }
         assert_eq!(
             store.read(|db| db.locks()).unwrap(),

@@ -4,10 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use tessera_core::model::{AccessCode, Lock, LockCapabilities, Pin, Schedule};
-use tessera_core::{CodeDraft, NewLock, PinRequest, StoreKey, TesseraClient};
+use tessera_core::secure_store::STORE_KEY;
+use tessera_core::{
+    ClientConfig, CodeDraft, MemorySecureStore, NewLock, PinRequest, SecureStore, StoreKey, TesseraClient,
+};
 
 /// Key bytes unlikely to appear anywhere by chance.
 pub const KEY_BYTES: [u8; 32] = [
@@ -25,8 +29,23 @@ pub fn other_key() -> StoreKey {
     StoreKey::from_bytes(bytes)
 }
 
+/// A secure store holding `key` as the store key, as a platform keychain would.
+pub fn secure_with(key: &StoreKey) -> Arc<dyn SecureStore> {
+    let secure = MemorySecureStore::default();
+    secure.put(STORE_KEY, key.as_bytes()).unwrap();
+    Arc::new(secure)
+}
+
+pub fn open_with(dir: &Path, key: &StoreKey) -> tessera_core::Result<TesseraClient> {
+    let config = ClientConfig {
+        data_dir: dir.to_owned(),
+        ..ClientConfig::default()
+    };
+    TesseraClient::open(config, secure_with(key))
+}
+
 pub fn open(dir: &Path) -> TesseraClient {
-    TesseraClient::open(dir, &key()).unwrap()
+    open_with(dir, &key()).unwrap()
 }
 
 pub fn new_lock(name: &str, capabilities: LockCapabilities) -> NewLock {

@@ -24,7 +24,7 @@ pub const MAX_WEEKLY_DAYS: i64 = 3_660;
 
 /// When a code opens the door, stated in the lock's local wall-clock time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Schedule {
     /// Always, until revoked.
