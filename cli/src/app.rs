@@ -153,7 +153,8 @@ async fn log_out(client: &TesseraClient) -> CliResult<Output> {
     };
     if discarded > 0 {
         text.push_str(&format!(
-            "{discarded} changes that had not reached the cloud were discarded.\n"
+            "Discarded {} that had not reached the cloud.\n",
+            render::count(discarded, "change")
         ));
     }
     Ok(Output {
@@ -201,8 +202,8 @@ async fn sync(client: &TesseraClient) -> CliResult<Output> {
     let status = client.sync_status();
     Ok(Output {
         text: format!(
-            "Synced: {} changes pushed, {} pulled{}.\n",
-            report.pushed,
+            "Synced: {} pushed, {} pulled{}.\n",
+            render::count(report.pushed, "change"),
             report.pulled,
             if report.refused > 0 {
                 format!(
@@ -236,7 +237,10 @@ impl SyncNote {
             SyncNote::SignedOut => String::new(),
             SyncNote::Synced => "Synced with the cloud.\n".to_owned(),
             SyncNote::Offline { pending, reason } => {
-                format!("Saved offline ({reason}); {pending} changes will sync when the cloud is back.\n")
+                format!(
+                    "Saved offline ({reason}); {} will sync when the cloud is back.\n",
+                    render::count(*pending, "change")
+                )
             }
             SyncNote::Failed(reason) => format!("Saved here; sync failed: {reason}\n"),
         }
@@ -276,7 +280,7 @@ fn status_text(status: &SyncStatus) -> String {
         SyncActivity::Syncing(progress) => match (progress.stage, progress.total) {
             (SyncStage::Pushing, Some(total)) => format!("pushing {}/{total}", progress.done),
             (SyncStage::Pushing, None) => format!("pushing {}", progress.done),
-            (SyncStage::Pulling, _) => format!("pulling: {} changes", progress.done),
+            (SyncStage::Pulling, _) => format!("pulling: {}", render::count(progress.done, "change")),
         },
         SyncActivity::Offline { reason, .. } => format!("offline: {reason}"),
         SyncActivity::Failed { reason } => format!("sync failed: {reason}"),
@@ -286,7 +290,10 @@ fn status_text(status: &SyncStatus) -> String {
         .last_success
         .map(|at| format!(", last synced {}", at.format("%Y-%m-%d %H:%M:%S UTC")))
         .unwrap_or_default();
-    format!("{activity}; {} changes waiting{last}\n", status.pending)
+    format!(
+        "{activity}; {} waiting{last}\n",
+        render::count(status.pending, "change")
+    )
 }
 
 fn status_json(status: &SyncStatus) -> Value {

@@ -1,13 +1,18 @@
-//! `tessera demo`: a guided run of what Tessera does, in a temporary data directory.
-//! Every step is a real `tessera` command line, printed before its output, so the
-//! demo doubles as a tour of the CLI.
+//! `tessera demo`: a guided run of what Tessera does, in a temporary directory.
+//! It starts an embedded reference cloud on a free loopback port; every step is a
+//! real `tessera` command line, printed before its output, run on one of two
+//! devices of the same owner, so the demo doubles as a tour of the CLI.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday};
 use clap::Parser;
 use serde_json::{Value, json};
+use tessera_cloud::{CloudConfig, CloudKey, DbLocation, RunningCloud};
 use tessera_core::TesseraClient;
+use tessera_core::api::Secret;
 use tessera_core::model::{CodeStatus, Tz};
 
 use crate::app;
@@ -16,216 +21,288 @@ use crate::error::{CliError, CliResult};
 use crate::render::Output;
 
 const LOCK_ZONE: Tz = Tz::Europe__Berlin;
-const VISITOR_ZONE: &str = "America/New_York";
+const VISITOR: &str = "--viewer-tz America/New_York";
+const OWNER: &str = "owner@demo.tessera.dev";
 
 pub async fn run() -> CliResult<Output> {
-    let dir = tempfile::tempdir().map_err(|e| CliError::usage(format!("no temporary directory: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| failed("no temporary directory", e))?;
+    let cloud = Cloud::start(dir.path()).await?;
     let mut demo = Demo {
-        client: app::open(Some(dir.path().to_owned()))?,
+        phone: app::open(Some(dir.path().join("phone")))?,
+        tablet: app::open(Some(dir.path().join("tablet")))?,
+        cloud,
+        password: demo_password(),
         text: String::new(),
         steps: Vec::new(),
         refused: 0,
     };
-    demo.tour(&dir.path().display().to_string()).await?;
+    let toured = demo.tour(dir.path()).await;
+    demo.cloud.stop().await?;
+    toured?;
     Ok(Output {
         text: demo.text,
         json: json!({ "steps": demo.steps }),
     })
 }
 
+fn failed(what: &str, error: impl std::fmt::Display) -> CliError {
+    CliError::usage(format!("the demo cannot run: {what}: {error}"))
+}
+
+/// The embedded cloud; it can stop and start again on the same port with its data.
+struct Cloud {
+    running: Option<RunningCloud>,
+    address: SocketAddr,
+    config: CloudConfig,
+}
+
+impl Cloud {
+    async fn start(dir: &Path) -> CliResult<Self> {
+        let key = CloudKey::generate().map_err(|e| failed("no cloud key", e))?;
+        let config = CloudConfig::new(DbLocation::File(dir.join("cloud.db")), key);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| failed("no loopback port", e))?;
+        let running = tessera_cloud::start(config.clone(), listener)
+            .await
+            .map_err(|e| failed("the cloud did not start", e))?;
+        Ok(Cloud {
+            address: running.local_addr(),
+            running: Some(running),
+            config,
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    async fn stop(&mut self) -> CliResult<()> {
+        if let Some(running) = self.running.take() {
+            running
+                .shutdown()
+                .await
+                .map_err(|e| failed("the cloud did not stop", e))?;
+        }
+        Ok(())
+    }
+
+    async fn restart(&mut self) -> CliResult<()> {
+        let listener = tokio::net::TcpListener::bind(self.address)
+            .await
+            .map_err(|e| failed("the cloud's port is taken", e))?;
+        let running = tessera_cloud::start(self.config.clone(), listener)
+            .await
+            .map_err(|e| failed("the cloud did not start again", e))?;
+        self.running = Some(running);
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Device {
+    Phone,
+    Tablet,
+}
+
 struct Demo {
-    client: TesseraClient,
+    phone: TesseraClient,
+    tablet: TesseraClient,
+    cloud: Cloud,
+    /// The demo account's password, random for each run.
+    password: Secret,
     text: String,
     steps: Vec<Value>,
     refused: usize,
 }
 
 impl Demo {
-    async fn tour(&mut self, data_dir: &str) -> CliResult<()> {
+    async fn tour(&mut self, dir: &Path) -> CliResult<()> {
         let today = Utc::now().with_timezone(&LOCK_ZONE).date_naive();
         let change = next_spring_forward(LOCK_ZONE, today + Duration::days(14));
         let day = change.unwrap_or(today + Duration::days(30));
         let at = |date: NaiveDate, time: &str| format!("{}T{time}", date.format("%Y-%m-%d"));
         let date = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
+        use Device::{Phone, Tablet};
 
         self.say(&format!(
-            "Tessera demo: an owner sets up temporary codes for a front door in Berlin.\n\
-             Data lives in a temporary directory ({data_dir}) and is deleted afterwards."
+            "Tessera demo: an owner sets up temporary codes for a front door in Berlin, on a phone\n\
+             and a tablet. A reference cloud runs embedded at {}; everything lives in\n\
+             {} and is deleted afterwards.",
+            self.cloud.url(),
+            dir.display()
         ));
 
-        self.say("1. Add the lock. Schedules are stated in the lock's own wall-clock time;\n   this lock keeps whole hours and refuses a digit three times in a row.");
-        self.ok(&[
-            "lock",
-            "add",
-            "--name",
-            "Front door",
-            "--tz",
-            "Europe/Berlin",
-            "--granularity",
-            "hour",
-            "--pin-lengths",
-            "4-8",
-            "--no-triple-repeat",
-        ])
+        self.say("1. The owner signs up on the phone and adds the lock. Schedules are stated in the\n   lock's own wall-clock time; this lock keeps whole hours and refuses a digit three\n   times in a row. Every change is stored offline first, then synced.");
+        self.sign_in(Phone, true).await?;
+        self.ok(
+            Phone,
+            "lock add --name 'Front door' --tz Europe/Berlin --granularity hour --pin-lengths 4-8 --no-triple-repeat",
+        )
         .await?;
 
-        match change {
-            Some(change) => self.say(&format!(
+        self.say(&match change {
+            Some(change) => format!(
                 "2. A code of every kind. Clocks in Berlin go forward on {}; the visitor lives in\n   New York, so every window is shown in both zones, with what the lock had to adjust.",
                 change.format("%A %Y-%m-%d")
-            )),
-            None => self.say("2. A code of every kind, each window shown in the lock's zone and the visitor's (New York)."),
-        }
+            ),
+            None => "2. A code of every kind, each window shown in the lock's zone and the visitor's (New York)."
+                .to_owned(),
+        });
         let family = self
-            .ok(&[
-                "code",
-                "create",
-                "--lock",
-                "Front door",
-                "--label",
-                "Family",
-                "--permanent",
-            ])
+            .ok(
+                Phone,
+                "code create --lock 'Front door' --label Family --permanent",
+            )
             .await?;
-        self.ok(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Anna's weekend",
-            "--from",
-            &at(day - Duration::days(2), "16:30"),
-            "--to",
-            &at(day + Duration::days(1), "10:00"),
-            "--viewer-tz",
-            VISITOR_ZONE,
-        ])
+        self.ok(
+            Phone,
+            &format!(
+                "code create --lock 'Front door' --label \"Anna's weekend\" --from {} --to {} {VISITOR}",
+                at(day - Duration::days(2), "16:30"),
+                at(day + Duration::days(1), "10:00")
+            ),
+        )
         .await?;
-        self.ok(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Parcel courier",
-            "--one-time",
-            "--from",
-            &at(day, "01:45"),
-            "--to",
-            &at(day, "12:00"),
-            "--viewer-tz",
-            VISITOR_ZONE,
-        ])
+        self.ok(
+            Phone,
+            &format!(
+                "code create --lock 'Front door' --label 'Parcel courier' --one-time --from {} --to {} {VISITOR}",
+                at(day, "01:45"),
+                at(day, "12:00")
+            ),
+        )
         .await?;
-        self.ok(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Cleaner",
-            "--weekly",
-            "mon,thu",
-            "--between",
-            "09:00-12:30",
-            "--from-date",
-            &date(day - Duration::days(13)),
-            "--to-date",
-            &date(day + Duration::days(28)),
-            "--viewer-tz",
-            VISITOR_ZONE,
-        ])
+        self.ok(
+            Phone,
+            &format!(
+                "code create --lock 'Front door' --label Cleaner --weekly mon,thu --between 09:00-12:30 \
+                 --from-date {} --to-date {} {VISITOR}",
+                date(day - Duration::days(13)),
+                date(day + Duration::days(28))
+            ),
+        )
         .await?;
         let plumber = self
-            .ok(&[
-                "code",
-                "create",
-                "--lock",
-                "Front door",
-                "--label",
-                "Plumber",
-                "--expires-after-first-use",
-                "120",
-                "--from",
-                &at(day + Duration::days(3), "08:00"),
-                "--to",
-                &at(day + Duration::days(3), "18:00"),
-                "--max-uses",
-                "3",
-                "--viewer-tz",
-                VISITOR_ZONE,
-            ])
+            .ok(
+                Phone,
+                &format!(
+                    "code create --lock 'Front door' --label Plumber --expires-after-first-use 120 \
+                     --from {} --to {} --max-uses 3 {VISITOR}",
+                    at(day + Duration::days(3), "08:00"),
+                    at(day + Duration::days(3), "18:00")
+                ),
+            )
             .await?;
 
         self.say("3. Weak PINs are refused with the rule they break, and so is a PIN that clashes\n   with a code active at the same time.");
-        self.fails(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Guest",
-            "--pin",
-            "1234",
-            "--permanent",
-        ])
+        self.fails(
+            Phone,
+            "code create --lock 'Front door' --label Guest --pin 1234 --permanent",
+        )
         .await?;
-        self.fails(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Guest",
-            "--pin",
-            "2580",
-            "--permanent",
-        ])
+        self.fails(
+            Phone,
+            "code create --lock 'Front door' --label Guest --pin 2580 --permanent",
+        )
         .await?;
         let family_pin = family["pin"].as_str().unwrap_or_default().to_owned();
-        self.fails(&[
-            "code",
-            "create",
-            "--lock",
-            "Front door",
-            "--label",
-            "Guest",
-            "--pin",
-            &family_pin,
-            "--permanent",
-        ])
+        self.fails(
+            Phone,
+            &format!("code create --lock 'Front door' --label Guest --pin {family_pin} --permanent"),
+        )
         .await?;
 
-        self.say("4. The codes of the lock; then the plumber's job is cancelled.");
-        self.ok(&["code", "list"]).await?;
+        self.say("4. The owner signs in on the tablet: the lock and its codes arrive from the cloud.");
+        self.sign_in(Tablet, false).await?;
+        self.ok(Tablet, "code list").await?;
+
+        self.say("5. The cloud goes away. The phone cancels the plumber's job and the tablet renames\n   the cleaner's code, both offline. When the cloud is back, the phone pushes its revoke,\n   the tablet pushes its rename and pulls the revoke, and the phone pulls the rename.");
+        self.cloud.stop().await?;
         let plumber_id = plumber["id"].as_str().unwrap_or_default().to_owned();
-        self.ok(&[
-            "code",
-            "revoke",
-            &plumber_id[plumber_id.len().saturating_sub(8)..],
-        ])
+        let short = |id: &str| id[id.len().saturating_sub(8)..].to_owned();
+        self.ok(Phone, &format!("code revoke {}", short(&plumber_id)))
+            .await?;
+        let cleaner = self.tablet.locks()?.iter().try_fold(None, |found, lock| {
+            Ok::<_, CliError>(
+                found.or(self
+                    .tablet
+                    .codes(lock.id)?
+                    .into_iter()
+                    .find(|record| record.code.label == "Cleaner")
+                    .map(|record| record.code.id.to_string())),
+            )
+        })?;
+        let cleaner = cleaner.unwrap_or_default();
+        self.ok(
+            Tablet,
+            &format!("code edit {} --label 'Cleaning team'", short(&cleaner)),
+        )
         .await?;
+        self.cloud.restart().await?;
+        self.ok(Phone, "sync").await?;
+        self.ok(Tablet, "sync").await?;
+        self.ok(Phone, "sync").await?;
+        self.ok(Phone, "code list").await?;
 
-        let locks = self.client.locks()?;
+        let locks = self.phone.locks()?;
         let mut codes = Vec::new();
         for lock in &locks {
-            codes.extend(self.client.codes(lock.id)?);
+            codes.extend(self.phone.codes(lock.id)?);
         }
-        let kinds: HashSet<_> = codes.iter().map(|code| code.code.schedule.kind()).collect();
+        let kinds: HashSet<_> = codes.iter().map(|record| record.code.schedule.kind()).collect();
         let revoked = codes
             .iter()
-            .filter(|code| code.code.status == CodeStatus::Revoked)
+            .filter(|record| record.code.status == CodeStatus::Revoked)
             .count();
-        let pending = self.client.pending_mutations()?.len();
+        let agree = codes.iter().all(|mine| {
+            self.tablet.code(mine.code.id).is_ok_and(|theirs| {
+                (&theirs.code.label, theirs.code.pin.expose(), theirs.code.status)
+                    == (&mine.code.label, mine.code.pin.expose(), mine.code.status)
+            })
+        });
         self.say(&format!(
             "Summary: {} lock, {} codes of {} kinds ({revoked} revoked), {} PINs refused.\n\
-             Everything is stored offline with the PINs encrypted; {pending} changes wait in the outbox for sync.",
+             Phone and tablet {} after syncing; {} changes wait in the phone's outbox.\n\
+             PINs are encrypted on each device and at rest in the cloud.",
             locks.len(),
             codes.len(),
             kinds.len(),
             self.refused,
+            if agree { "agree on every code" } else { "DISAGREE" },
+            self.phone.pending_mutations()?.len(),
         ));
+        if !agree {
+            return Err(CliError::usage("the demo's devices did not converge"));
+        }
+        Ok(())
+    }
+
+    /// Signs a device in (the phone signs up), as `tessera signup|login` does with
+    /// `TESSERA_PASSWORD` set.
+    async fn sign_in(&mut self, device: Device, new_account: bool) -> CliResult<()> {
+        let verb = if new_account { "signup" } else { "login" };
+        let line = format!("{verb} --cloud {} --email {OWNER}", self.cloud.url());
+        self.text
+            .push_str(&format!("{}$ tessera {line}\n", device.prompt()));
+        let password = self.password.clone();
+        let client = self.client(device);
+        let account = if new_account {
+            client
+                .sign_up(&self.cloud.url(), OWNER, password, Some(device.name().to_owned()))
+                .await?
+        } else {
+            client
+                .log_in(&self.cloud.url(), OWNER, password, Some(device.name().to_owned()))
+                .await?
+        };
+        if !new_account {
+            client.sync().await?;
+        }
+        self.text.push_str(&format!("Signed in as {}\n\n", account.email));
+        self.steps.push(
+            json!({ "device": device.name(), "command": format!("tessera {line}"), "result": account }),
+        );
         Ok(())
     }
 
@@ -236,27 +313,28 @@ impl Demo {
     }
 
     /// Runs a step that must succeed; returns its JSON result.
-    async fn ok(&mut self, args: &[&str]) -> CliResult<Value> {
-        let output = self.command(args).await?;
+    async fn ok(&mut self, device: Device, line: &str) -> CliResult<Value> {
+        let output = self.command(device, line).await?;
         self.text.push_str(&output.text);
         self.text.push('\n');
-        self.steps
-            .push(json!({ "command": shown(args), "result": output.json }));
+        self.steps.push(
+            json!({ "device": device.name(), "command": format!("tessera {line}"), "result": output.json }),
+        );
         Ok(output.json)
     }
 
     /// Runs a step that must be refused; the refusal is part of the tour.
-    async fn fails(&mut self, args: &[&str]) -> CliResult<()> {
-        match self.command(args).await {
+    async fn fails(&mut self, device: Device, line: &str) -> CliResult<()> {
+        match self.command(device, line).await {
             Ok(_) => Err(CliError::usage(format!(
-                "the demo expected `{}` to be refused",
-                shown(args)
+                "the demo expected `tessera {line}` to be refused"
             ))),
             Err(CliError::Core(error)) => {
                 self.refused += 1;
                 self.text.push_str(&format!("error: {error}\n\n"));
                 self.steps.push(json!({
-                    "command": shown(args),
+                    "device": device.name(),
+                    "command": format!("tessera {line}"),
                     "error": { "code": error.code(), "message": error.to_string() },
                 }));
                 Ok(())
@@ -265,30 +343,48 @@ impl Demo {
         }
     }
 
-    async fn command(&mut self, args: &[&str]) -> CliResult<Output> {
-        self.text.push_str(&format!("$ {}\n", shown(args)));
-        let cli = Cli::try_parse_from(std::iter::once("tessera").chain(args.iter().copied()))
+    async fn command(&mut self, device: Device, line: &str) -> CliResult<Output> {
+        self.text
+            .push_str(&format!("{}$ tessera {line}\n", device.prompt()));
+        let words = shell_words::split(line).map_err(|e| CliError::usage(format!("{line}: {e}")))?;
+        let cli = Cli::try_parse_from(std::iter::once("tessera".to_owned()).chain(words))
             .map_err(|e| CliError::usage(e.to_string()))?;
-        app::execute(&self.client, cli.command).await
+        app::execute(self.client(device), cli.command).await
+    }
+
+    fn client(&self, device: Device) -> &TesseraClient {
+        match device {
+            Device::Phone => &self.phone,
+            Device::Tablet => &self.tablet,
+        }
     }
 }
 
-/// The command line as a shell would take it.
-fn shown(args: &[&str]) -> String {
-    let quoted = args.iter().map(|arg| {
-        if arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_:,./".contains(c))
-        {
-            arg.to_string()
-        } else {
-            format!("'{}'", arg.replace('\'', r"'\''"))
+impl Device {
+    fn name(self) -> &'static str {
+        match self {
+            Device::Phone => "phone",
+            Device::Tablet => "tablet",
         }
-    });
-    std::iter::once("tessera".to_owned())
-        .chain(quoted)
-        .collect::<Vec<_>>()
-        .join(" ")
+    }
+
+    fn prompt(self) -> &'static str {
+        match self {
+            Device::Phone => "phone ",
+            Device::Tablet => "tablet",
+        }
+    }
+}
+
+/// A fresh random password for the demo account.
+fn demo_password() -> Secret {
+    use rand::RngExt;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect();
+    Secret::new(password)
 }
 
 /// The first Sunday on or after `from` on which `zone` moves its clocks forward.

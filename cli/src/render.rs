@@ -45,6 +45,15 @@ impl CodeView<'_> {
     }
 }
 
+/// `1 change`, `3 changes`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The last eight characters of an id: UUIDv7 ids begin with their creation time,
 /// so their ends tell codes made together apart.
 pub fn short_id(id: &impl ToString) -> String {

@@ -283,15 +283,17 @@ fn without_url(error: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    // The chain below reqwest's own message holds the cause (refused, a certificate ...).
-    let mut reason = kind.to_owned();
+    // The deepest error of the chain names the cause (refused, a certificate ...).
+    let mut cause: Option<&dyn std::error::Error> = None;
     let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        reason.push_str(": ");
-        reason.push_str(&cause.to_string());
-        source = cause.source();
+    while let Some(next) = source {
+        cause = Some(next);
+        source = next.source();
     }
-    reason
+    match cause {
+        Some(cause) => format!("{kind}: {cause}"),
+        None => kind.to_owned(),
+    }
 }
 
 fn fallback_code(status: StatusCode) -> ErrorCode {
