@@ -22,7 +22,7 @@ const CURSOR: &str = "sync_cursor";
 pub(super) async fn pull(
     store: &Store,
     session: &Session,
-    progress: &dyn Fn(usize),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Result<usize, Interrupted> {
     let mut cursor = stored_cursor(store)?;
     let mut pulled = 0;

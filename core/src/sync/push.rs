@@ -26,7 +26,7 @@ enum Outcome {
 pub(super) async fn push(
     store: &Store,
     session: &Session,
-    progress: &dyn Fn(usize, usize),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(usize, usize), Interrupted> {
     let entries = store.read(|db| db.outbox())?;
     let (mut applied, mut refused) = (0, 0);

@@ -1,0 +1,142 @@
+//! The one error every call of the surface returns: Kotlin `TesseraException`,
+//! Swift `TesseraError`, Python `TesseraError`, with the variants a UI acts on.
+
+use tessera_core::model;
+
+use crate::types::{PinConstraint, ScheduleKind, WeakPinRule};
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum TesseraError {
+    /// The schedule cannot become a window the lock holds.
+    #[error("invalid schedule: {reason}")]
+    InvalidSchedule { reason: String },
+    #[error("this lock does not support {kind:?} codes")]
+    ScheduleNotSupported { kind: ScheduleKind },
+    /// The PIN is easy to guess; `message` explains the rule for people.
+    #[error("weak PIN: {message}")]
+    WeakPin { rule: WeakPinRule, message: String },
+    /// The PIN clashes with `other_code`, which can be active at the same time.
+    #[error("the PIN clashes with code {other_code}")]
+    PinConflict { other_code: uuid::Uuid },
+    #[error("the lock refuses this PIN: {message}")]
+    ConstraintViolated {
+        constraint: PinConstraint,
+        message: String,
+    },
+    #[error("the PIN has {length} digits; the lock takes {min} to {max}")]
+    PinLength { length: u32, min: u8, max: u8 },
+    #[error("invalid PIN: {reason}")]
+    InvalidPin { reason: String },
+    #[error("no PIN of {length} digits fits this lock's rules and its other codes")]
+    NoPinAvailable { length: u8 },
+    #[error("the lock holds at most {max} codes")]
+    CapacityExceeded { max: u32 },
+    #[error("unknown time zone {zone:?}")]
+    UnknownTimeZone { zone: String },
+    /// A value is out of range or malformed; `field` says which.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: String, reason: String },
+    #[error("{what} {id} not found")]
+    NotFound { what: String, id: String },
+    /// The cloud cannot be reached; changes wait and sync later.
+    #[error("offline: {reason}")]
+    Offline { reason: String },
+    /// No session, or it ended: sign in again.
+    #[error("signed out")]
+    SignedOut,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The cloud refused; `code` is its stable error code.
+    #[error("the cloud refused ({code}): {message}")]
+    CloudRejected { code: String, message: String },
+    /// The local data cannot be opened or used (wrong key, damaged file ...); `code`
+    /// is the precise reason.
+    #[error("storage ({code}): {reason}")]
+    Storage { code: String, reason: String },
+    /// The platform's secure store failed.
+    #[error("secure store: {reason}")]
+    SecureStore { reason: String },
+    /// A bug, or a callback that failed unexpectedly. Never a crash.
+    #[error("internal error: {reason}")]
+    Internal { reason: String },
+}
+
+impl TesseraError {
+    pub(crate) fn input(field: &str, reason: impl Into<String>) -> Self {
+        TesseraError::InvalidInput {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<model::Error> for TesseraError {
+    fn from(error: model::Error) -> Self {
+        use model::Error as E;
+        let message = error.to_string();
+        match error {
+            E::InvalidSchedule { reason } => TesseraError::InvalidSchedule { reason },
+            E::ScheduleNotSupported { kind } => TesseraError::ScheduleNotSupported { kind: kind.into() },
+            E::WeakPin { rule } => TesseraError::WeakPin {
+                rule: rule.into(),
+                message: rule.to_string(),
+            },
+            E::PinConflict { other_code } => TesseraError::PinConflict {
+                other_code: *other_code.as_uuid(),
+            },
+            E::ConstraintViolated { constraint } => TesseraError::ConstraintViolated {
+                message: constraint.to_string(),
+                constraint: constraint.into(),
+            },
+            E::PinLength { length, min, max } => TesseraError::PinLength {
+                length: u32::try_from(length).unwrap_or(u32::MAX),
+                min,
+                max,
+            },
+            E::InvalidPin { reason } => TesseraError::InvalidPin { reason },
+            E::NoPinAvailable { length } => TesseraError::NoPinAvailable { length },
+            E::CapacityExceeded { max } => TesseraError::CapacityExceeded { max },
+            E::UnknownTimeZone { zone } => TesseraError::UnknownTimeZone { zone },
+            E::InvalidInput { field, reason } => TesseraError::input(field, reason),
+            _ => TesseraError::Internal { reason: message },
+        }
+    }
+}
+
+impl From<tessera_core::Error> for TesseraError {
+    fn from(error: tessera_core::Error) -> Self {
+        use tessera_core::Error as E;
+        let code = error.code().to_owned();
+        let message = error.to_string();
+        match error {
+            E::Domain(domain) => domain.into(),
+            E::NotFound { what, id } => TesseraError::NotFound {
+                what: what.to_owned(),
+                id,
+            },
+            E::Offline { reason } => TesseraError::Offline { reason },
+            E::SignedOut => TesseraError::SignedOut,
+            E::InvalidCredentials => TesseraError::InvalidCredentials,
+            E::EmailTaken => TesseraError::EmailTaken,
+            E::RateLimited { retry_after_secs } => TesseraError::RateLimited { retry_after_secs },
+            E::CloudRejected { code, message, .. } => TesseraError::CloudRejected { code, message },
+            E::SecureStore { reason } => TesseraError::SecureStore { reason },
+            E::Config { reason } => TesseraError::input("config", reason),
+            _ => TesseraError::Storage {
+                code,
+                reason: message,
+            },
+        }
+    }
+}
+
+/// A foreign callback threw: it becomes an error, never a crash.
+impl From<uniffi::UnexpectedUniFFICallbackError> for TesseraError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        TesseraError::Internal { reason: error.reason }
+    }
+}
