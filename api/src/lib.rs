@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod locks;
 mod secret;
+mod shares;
 mod sync;
 
 pub use accounts::{Account, Credentials, RefreshRequest, SessionInfo, Tokens};
@@ -21,6 +22,7 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use events::{EventQuery, LockEventKind, LockEventView, NewLockEvent};
 pub use locks::{DeviceCredential, LockPatch, LockView, MemberView, NewLock, NewMember, Role};
 pub use secret::Secret;
+pub use shares::{NewShare, OpenShare, SealedShare, ShareView};
 pub use sync::{Change, SyncPage, SyncQuery};
 
 /// Header carrying the client's key for a mutation: repeating a request with

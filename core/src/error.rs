@@ -68,6 +68,19 @@ pub enum Error {
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
 
+    /// The share link is damaged, tampered with, or not a share link.
+    #[error("the share link does not open: {reason}")]
+    ShareLinkInvalid { reason: String },
+
+    /// The share link expired, was revoked, or was opened as often as allowed (the
+    /// cloud does not say which, by design).
+    #[error("the share link no longer opens (expired, revoked or used up)")]
+    ShareLinkUnavailable,
+
+    /// The share link's expiry has passed.
+    #[error("the share link expired")]
+    ShareLinkExpired,
+
     /// The cloud refused the request; `code` is its stable error code.
     #[error("the cloud refused: {message}")]
     CloudRejected {
@@ -97,6 +110,9 @@ impl Error {
             Error::EmailTaken => "email_taken",
             Error::RateLimited { .. } => "rate_limited",
             Error::CloudRejected { .. } => "cloud_rejected",
+            Error::ShareLinkInvalid { .. } => "share_link_invalid",
+            Error::ShareLinkUnavailable => "share_link_unavailable",
+            Error::ShareLinkExpired => "share_link_expired",
         }
     }
 

@@ -6,6 +6,7 @@ mod client;
 pub mod cloud;
 mod error;
 pub mod secure_store;
+pub mod share;
 pub mod store;
 pub mod sync;
 
