@@ -39,6 +39,9 @@ pub fn open(data_dir: Option<PathBuf>) -> CliResult<TesseraClient> {
     let config = ClientConfig {
         data_dir,
         extra_root_certificates: extra_roots()?,
+        share_host: std::env::var("TESSERA_SHARE_HOST")
+            .ok()
+            .filter(|host| !host.is_empty()),
     };
     Ok(TesseraClient::open(config, secure)?)
 }
@@ -95,6 +98,10 @@ pub async fn execute(client: &TesseraClient, command: Command) -> CliResult<Outp
         }
         Command::Code(CodeCommand::Edit(args)) => edit_code(client, *args).await,
         Command::Code(CodeCommand::Revoke { code }) => revoke_code(client, &code).await,
+        Command::Share(args) => crate::share::share(client, *args).await,
+        Command::Links { code } => crate::share::links(client, &code).await,
+        Command::Unshare { link } => crate::share::unshare(client, &link).await,
+        Command::Open { url, viewer } => crate::share::open(client, &url, &viewer).await,
         Command::Demo => Err(CliError::usage("the demo cannot run inside itself")),
     }
 }
@@ -481,7 +488,7 @@ fn describe(
 }
 
 /// The zone to show times in besides the lock's: the one asked for, else this computer's.
-fn viewer_zone(viewer: &Viewer) -> CliResult<Option<Tz>> {
+pub fn viewer_zone(viewer: &Viewer) -> CliResult<Option<Tz>> {
     match &viewer.viewer_tz {
         Some(zone) => parse::zone(zone).map(Some),
         None => Ok(iana_time_zone::get_timezone()

@@ -42,8 +42,77 @@ pub enum Command {
     /// Create, list, show and revoke access codes
     #[command(subcommand)]
     Code(CodeCommand),
+    /// Share a code with a visitor: a link (and its QR code) that shows them the code
+    Share(Box<ShareArgs>),
+    /// The hosted links of a code
+    Links {
+        /// Code id, or its last characters as lists show them
+        code: String,
+    },
+    /// Revoke a hosted link: it stops opening at once
+    Unshare {
+        /// The link's id (the part after /s/)
+        link: String,
+    },
+    /// Open a share link as its visitor
+    Open {
+        /// The link, fragment included
+        url: String,
+        #[command(flatten)]
+        viewer: Viewer,
+    },
     /// A guided run of Tessera in a temporary data directory
     Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// Code id, or its last characters as lists show them
+    pub code: String,
+
+    /// Put the whole pass in the link (works with no cloud; cannot be revoked there)
+    #[arg(long)]
+    pub self_contained: bool,
+
+    /// How many times the link may be opened
+    #[arg(long, value_name = "N", conflicts_with = "self_contained")]
+    pub views: Option<u32>,
+
+    /// When the link stops working, in the lock's time [default: when the code does]
+    #[arg(long, value_name = "LOCAL_TIME")]
+    pub expires: Option<String>,
+
+    /// The address the visitor goes to
+    #[arg(long)]
+    pub address: Option<String>,
+
+    /// How to get in ("keypad left of the door, press # after the code")
+    #[arg(long)]
+    pub instructions: Option<String>,
+
+    /// A note from the host
+    #[arg(long)]
+    pub note: Option<String>,
+
+    /// How to reach the host
+    #[arg(long)]
+    pub contact: Option<String>,
+
+    /// Also write the QR code as SVG to FILE
+    #[arg(long, value_name = "FILE")]
+    pub qr_svg: Option<PathBuf>,
+
+    /// Also write the QR code as PNG to FILE
+    #[arg(long, value_name = "FILE")]
+    pub qr_png: Option<PathBuf>,
+
+    /// Also write a calendar event (.ics) for the window to FILE
+    #[arg(long, value_name = "FILE")]
+    pub ics: Option<PathBuf>,
+
+    /// Leave the terminal QR code out
+    #[arg(long)]
+    pub no_qr: bool,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ pub async fn run() -> CliResult<Output> {
     let mut demo = Demo {
         phone: app::open(Some(dir.path().join("phone")))?,
         tablet: app::open(Some(dir.path().join("tablet")))?,
+        visitor: app::open(Some(dir.path().join("visitor")))?,
         cloud,
         password: demo_password(),
         text: String::new(),
@@ -103,11 +104,14 @@ impl Cloud {
 enum Device {
     Phone,
     Tablet,
+    Visitor,
 }
 
 struct Demo {
     phone: TesseraClient,
     tablet: TesseraClient,
+    /// Anna's phone: no account, no app data; it only opens links.
+    visitor: TesseraClient,
     cloud: Cloud,
     /// The demo account's password, random for each run.
     password: Secret,
@@ -123,7 +127,7 @@ impl Demo {
         let day = change.unwrap_or(today + Duration::days(30));
         let at = |date: NaiveDate, time: &str| format!("{}T{time}", date.format("%Y-%m-%d"));
         let date = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
-        use Device::{Phone, Tablet};
+        use Device::{Phone, Tablet, Visitor};
 
         self.say(&format!(
             "Tessera demo: an owner sets up temporary codes for a front door in Berlin, on a phone\n\
@@ -155,16 +159,18 @@ impl Demo {
                 "code create --lock 'Front door' --label Family --permanent",
             )
             .await?;
-        self.ok(
-            Phone,
-            &format!(
-                "code create --lock 'Front door' --label \"Anna's weekend\" --from {} --to {} {VISITOR}",
-                at(day - Duration::days(2), "16:30"),
-                at(day + Duration::days(1), "10:00")
-            ),
-        )
-        .await?;
-        self.ok(
+        let anna = self
+            .ok(
+                Phone,
+                &format!(
+                    "code create --lock 'Front door' --label \"Anna's weekend\" --from {} --to {} {VISITOR}",
+                    at(day - Duration::days(2), "16:30"),
+                    at(day + Duration::days(1), "10:00")
+                ),
+            )
+            .await?;
+        let courier = self
+            .ok(
             Phone,
             &format!(
                 "code create --lock 'Front door' --label 'Parcel courier' --one-time --from {} --to {} {VISITOR}",
@@ -213,14 +219,34 @@ impl Demo {
         )
         .await?;
 
-        self.say("4. The owner signs in on the tablet: the lock and its codes arrive from the cloud.");
+        self.say("4. Anna gets her code as a link. The code is encrypted inside it: the key is in the part\n   after #, which browsers never send, so the cloud keeps only ciphertext. She opens it\n   in her browser (the cloud serves the page at /s/) or, here, with `tessera open`.");
+        let short = |id: &str| id[id.len().saturating_sub(8)..].to_owned();
+        let anna_id = short(anna["id"].as_str().unwrap_or_default());
+        let link = self
+            .ok(
+                Phone,
+                &format!(
+                    "share {anna_id} --views 3 --address 'Kastanienallee 12, Berlin' \
+                     --instructions 'Keypad left of the door; press # after the code' --contact '+49 30 1234567'"
+                ),
+            )
+            .await?;
+        let url = link["url"].as_str().unwrap_or_default().to_owned();
+        self.ok(Visitor, &format!("open '{url}' {VISITOR}")).await?;
+
+        self.say("5. The owner signs in on the tablet: the lock and its codes arrive from the cloud.");
         self.sign_in(Tablet, false).await?;
         self.ok(Tablet, "code list").await?;
 
-        self.say("5. The cloud goes away. The phone cancels the plumber's job and the tablet renames\n   the cleaner's code, both offline. When the cloud is back, the phone pushes its revoke,\n   the tablet pushes its rename and pulls the revoke, and the phone pulls the rename.");
+        self.say("6. The cloud goes away. The courier still gets a link: a self-contained one carries the\n   whole encrypted pass, so it opens with no cloud at all (it cannot be revoked on the\n   cloud; revoking the code still works on the lock). The phone cancels the plumber's job\n   and the tablet renames the cleaner's code, both offline. When the cloud is back, the\n   phone pushes its revoke, the tablet pushes its rename and pulls the revoke, and the\n   phone pulls the rename.");
         self.cloud.stop().await?;
+        let courier_id = short(courier["id"].as_str().unwrap_or_default());
+        let offline_link = self
+            .ok(Phone, &format!("share {courier_id} --self-contained --no-qr"))
+            .await?;
+        let offline_url = offline_link["url"].as_str().unwrap_or_default().to_owned();
+        self.ok(Visitor, &format!("open '{offline_url}'")).await?;
         let plumber_id = plumber["id"].as_str().unwrap_or_default().to_owned();
-        let short = |id: &str| id[id.len().saturating_sub(8)..].to_owned();
         self.ok(Phone, &format!("code revoke {}", short(&plumber_id)))
             .await?;
         let cleaner = self.tablet.locks()?.iter().try_fold(None, |found, lock| {
@@ -356,6 +382,7 @@ impl Demo {
         match device {
             Device::Phone => &self.phone,
             Device::Tablet => &self.tablet,
+            Device::Visitor => &self.visitor,
         }
     }
 }
@@ -365,6 +392,7 @@ impl Device {
         match self {
             Device::Phone => "phone",
             Device::Tablet => "tablet",
+            Device::Visitor => "visitor",
         }
     }
 
@@ -372,6 +400,7 @@ impl Device {
         match self {
             Device::Phone => "phone ",
             Device::Tablet => "tablet",
+            Device::Visitor => "anna  ",
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod parse;
 mod render;
 mod secrets;
+mod share;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -2,7 +2,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use tessera_core::model::lock::{PinConstraint, PinLengths};
-use tessera_core::model::{Granularity, Keypad, LockCapabilities, Schedule, ScheduleKind, Tz, Weekdays};
+use tessera_core::model::{
+    Granularity, Keypad, LockCapabilities, Schedule, ScheduleKind, Tz, Weekdays, excerpt,
+};
 
 use crate::args::{GranularityArg, LockAdd, ScheduleArgs};
 use crate::error::{CliError, CliResult};
@@ -18,19 +20,28 @@ pub fn local_time(s: &str) -> CliResult<NaiveDateTime> {
     .find_map(|format| NaiveDateTime::parse_from_str(s.trim(), format).ok())
     .ok_or_else(|| {
         CliError::usage(format!(
-            "{s:?} is not a local time; write it like 2027-03-28T09:30"
+            "{:?} is not a local time; write it like 2027-03-28T09:30",
+            excerpt(s)
         ))
     })
 }
 
 pub fn date(s: &str) -> CliResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| CliError::usage(format!("{s:?} is not a date; write it like 2027-03-28")))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        CliError::usage(format!(
+            "{:?} is not a date; write it like 2027-03-28",
+            excerpt(s)
+        ))
+    })
 }
 
 fn time_of_day(s: &str) -> CliResult<NaiveTime> {
-    NaiveTime::parse_from_str(s.trim(), "%H:%M")
-        .map_err(|_| CliError::usage(format!("{s:?} is not a time of day; write it like 09:30")))
+    NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
+        CliError::usage(format!(
+            "{:?} is not a time of day; write it like 09:30",
+            excerpt(s)
+        ))
+    })
 }
 
 pub fn zone(s: &str) -> CliResult<Tz> {
@@ -39,7 +50,12 @@ pub fn zone(s: &str) -> CliResult<Tz> {
 
 /// `4-8` or `6`.
 fn pin_lengths(s: &str) -> CliResult<PinLengths> {
-    let bad = || CliError::usage(format!("{s:?} is not a range of PIN lengths; write it like 4-8"));
+    let bad = || {
+        CliError::usage(format!(
+            "{:?} is not a range of PIN lengths; write it like 4-8",
+            excerpt(s)
+        ))
+    };
     let (min, max) = s.split_once('-').unwrap_or((s, s));
     Ok(PinLengths {
         min: min.trim().parse().map_err(|_| bad())?,

@@ -17,11 +17,14 @@
 //! # }
 //! ```
 //!
+//! The visitor page for share links (cloud/web/) is served at `/s/`.
+//!
 //! Layout: `routes/` (one module per resource) over `access` (authorization) and
 //! `auth/` (passwords, tokens, sessions, rate limits), over `db/` (one module per
 //! table group); `crypto` seals PINs; `error` maps every failure to an `ErrorBody`.
 
 mod access;
+mod access_log;
 mod auth;
 mod crypto;
 mod db;
@@ -70,6 +73,8 @@ pub struct CloudConfig {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub rate_limits: RateLimits,
+    /// Where to append one line per request (method, path and query, status).
+    pub access_log: Option<std::path::PathBuf>,
 }
 
 impl CloudConfig {
@@ -80,6 +85,7 @@ impl CloudConfig {
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
             refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
             rate_limits: RateLimits::default(),
+            access_log: None,
         }
     }
 
@@ -133,8 +139,13 @@ pub async fn start(config: CloudConfig, listener: TcpListener) -> Result<Running
         access_token_ttl: ttl(config.access_token_ttl)?,
         refresh_token_ttl: ttl(config.refresh_token_ttl)?,
     });
-    let app =
-        routes::router(state.clone()).map_err(|e| Error::Setup(format!("the OpenAPI document: {e}")))?;
+    let access_log = config
+        .access_log
+        .as_deref()
+        .map(access_log::AccessLog::open)
+        .transpose()?;
+    let app = routes::router(state.clone(), access_log)
+        .map_err(|e| Error::Setup(format!("the OpenAPI document: {e}")))?;
     let address = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {

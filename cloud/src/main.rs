@@ -36,6 +36,10 @@ enum Command {
         /// Log format on stderr (filter with RUST_LOG, default `info`).
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Append one line per request to this file: time, method, path with
+        /// query, status (never bodies or headers).
+        #[arg(long)]
+        access_log: Option<PathBuf>,
     },
 }
 
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         key_file,
         access_token_ttl,
         log_format,
+        access_log,
     } = Cli::parse().command;
     logging::init(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -65,6 +70,7 @@ fn main() -> ExitCode {
         };
         let mut config = CloudConfig::new(location, key);
         config.access_token_ttl = Duration::from_secs(access_token_ttl);
+        config.access_log = access_log;
         let listener = tokio::net::TcpListener::bind(&bind).await?;
         let cloud = tessera_cloud::start(config, listener).await?;
         let mut stdout = std::io::stdout();

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "Tessera cloud",
         description = "The reference cloud of Tessera: accounts and sessions, locks and who may manage them, \
-                       access codes, lock events, and the change feed phones sync from. Every error is an \
+                       access codes, share links, lock events, and the change feed phones sync from. Every error is an \
                        `ErrorBody` with a stable `code`.",
     ),
     modifiers(&SecuritySchemes),
@@ -26,6 +26,8 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Who may manage a lock"),
         (name = "codes", description = "Access codes"),
         (name = "events", description = "What happened at a lock"),
+        (name = "shares", description = "Share links: sealed visitor passes, and opening them"),
+        (name = "visitor", description = "The visitor page that opens share links in a browser"),
         (name = "sync", description = "The change feed"),
         (name = "meta", description = "This document"),
     )

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::routes::{Caller, ROUTES, Route, Scope};
-use common::{Cloud, Session, code_body, lock_body, new_id};
+use common::{Cloud, Session, code_body, lock_body, new_id, seal_share, seconds_from_now};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -24,6 +24,7 @@ struct World {
     lock: String,
     code: String,
     revocable_code: String,
+    share: String,
     device: String,
     stranger_device: String,
     created: AtomicUsize,
@@ -52,6 +53,9 @@ async fn world() -> World {
         .await;
     assert_eq!(granted.status, 201, "{granted:?}");
     let device = cloud.device_token(&owner.access, &lock).await;
+    let share = seal_share(&code, "482916", seconds_from_now(86_400), None);
+    cloud.create_share(&owner.access, &share).await;
+    let share = share.id;
     let stranger_lock = cloud.register_lock(&stranger.access, "Shed").await;
     let stranger_device = cloud.device_token(&stranger.access, &stranger_lock).await;
     World {
@@ -62,6 +66,7 @@ async fn world() -> World {
         lock,
         code,
         revocable_code,
+        share,
         device,
         stranger_device,
         created: AtomicUsize::new(0),
@@ -76,6 +81,7 @@ impl World {
             Scope::Code if route.path.ends_with("/revoke") => self.revocable_code.as_str(),
             Scope::Code => self.code.as_str(),
             Scope::Session => self.owner.session_id.as_str(),
+            Scope::Share => self.share.as_str(),
             Scope::Own => "",
         };
         route
@@ -102,6 +108,7 @@ impl World {
                 code_body(&new_id(), "Courier", pin, json!({"kind": "permanent"}))
             }
             ("PATCH", "/v1/codes/{id}") => json!({"label": "Anna (renamed)"}),
+            ("POST", "/v1/shares") => seal_share(&self.code, "482916", seconds_from_now(86_400), None).body,
             ("POST", "/v1/locks/{id}/events") => json!({"kind": "lock_online", "at": chrono::Utc::now()}),
             _ => return None,
         };
@@ -170,8 +177,8 @@ async fn every_route_refuses_who_may_not_call_it() {
         );
     }
 
-    // A stranger finds nothing of the owner's: every lock, code, event, member and
-    // session route answers not_found.
+    // A stranger finds nothing of the owner's: every lock, code, share, event,
+    // member and session route answers not_found.
     for route in ROUTES
         .iter()
         .filter(|r| r.caller == Caller::Account && r.scope != Scope::Own)
@@ -196,11 +203,10 @@ async fn every_route_refuses_who_may_not_call_it() {
         .await;
     taken.assert_error(409, "conflict");
 
-    // A member manages codes but not the lock's members or credentials.
-    for route in ROUTES
-        .iter()
-        .filter(|r| r.caller == Caller::Account && matches!(r.scope, Scope::Lock | Scope::Code))
-    {
+    // A member manages codes and their share links but not the lock's members or credentials.
+    for route in ROUTES.iter().filter(|r| {
+        r.caller == Caller::Account && matches!(r.scope, Scope::Lock | Scope::Code | Scope::Share)
+    }) {
         let reply = world.call(route, Some(&world.member.access)).await;
         if route.owner_only {
             reply.assert_error(403, "forbidden");
@@ -214,10 +220,9 @@ async fn every_route_refuses_who_may_not_call_it() {
     }
 
     // The owner may call all of them (the table's paths and bodies are right).
-    for route in ROUTES
-        .iter()
-        .filter(|r| r.caller == Caller::Account && matches!(r.scope, Scope::Lock | Scope::Code))
-    {
+    for route in ROUTES.iter().filter(|r| {
+        r.caller == Caller::Account && matches!(r.scope, Scope::Lock | Scope::Code | Scope::Share)
+    }) {
         let reply = world.call(route, Some(&world.owner.access)).await;
         assert!(
             (200..300).contains(&reply.status),

@@ -10,7 +10,7 @@ pub mod share;
 pub mod store;
 pub mod sync;
 
-pub use client::{ClientConfig, CodeChanges, NewLock, STORE_FILE, TesseraClient};
+pub use client::{ClientConfig, CodeChanges, NewLock, STORE_FILE, ShareRequest, Shared, TesseraClient};
 pub use error::{Error, Result};
 pub use secure_store::{MemorySecureStore, SecureStore, SecureStoreError};
 pub use store::{CodeRecord, CodeSync, StoreKey};

@@ -56,6 +56,17 @@ pub enum Error {
     InvalidInput { field: &'static str, reason: String },
 }
 
+/// Input quoted in an error message, cut to a readable length: a megabyte of
+/// nonsense must not come back a megabyte long.
+pub fn excerpt(input: &str) -> String {
+    const LONGEST: usize = 40;
+    if input.chars().count() <= LONGEST {
+        return input.to_owned();
+    }
+    let cut: String = input.chars().take(LONGEST).collect();
+    format!("{cut}…")
+}
+
 impl Error {
     /// A stable machine-readable name for the variant, for scripts and APIs.
     pub fn code(&self) -> &'static str {

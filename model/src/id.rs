@@ -62,7 +62,7 @@ macro_rules! id_type {
             fn from_str(s: &str) -> Result<Self, Error> {
                 Uuid::parse_str(s)
                     .map(Self)
-                    .map_err(|_| Error::input($field, format!("{s:?} is not a UUID")))
+                    .map_err(|_| Error::input($field, format!("{:?} is not a UUID", crate::excerpt(s))))
             }
         }
     };

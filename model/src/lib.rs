@@ -18,7 +18,7 @@ pub mod schedule;
 pub use admission::{Admitted, CodeDraft, LockState, PinRequest};
 pub use chrono_tz::Tz;
 pub use code::{AccessCode, CodeStatus, Usage};
-pub use error::{Error, Result};
+pub use error::{Error, Result, excerpt};
 pub use id::{CodeId, LockId};
 pub use lock::{Granularity, Keypad, Lock, LockCapabilities, PinConstraint, PinLengths};
 pub use pin::{Pin, PinRules, TakenPin, WeakPinRule};

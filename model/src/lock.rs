@@ -54,7 +54,7 @@ pub fn validate_lock_name(name: &str) -> Result<String> {
 /// Parses an IANA zone name such as `Europe/Berlin`.
 pub fn parse_time_zone(zone: &str) -> Result<Tz> {
     zone.parse().map_err(|_| Error::UnknownTimeZone {
-        zone: zone.to_owned(),
+        zone: crate::excerpt(zone),
     })
 }
 

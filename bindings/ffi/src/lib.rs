@@ -14,12 +14,14 @@ mod error;
 mod listeners;
 mod platform;
 mod runtime;
+mod share;
 mod types;
 
 pub use client::TesseraClient;
 pub use error::TesseraError;
 pub use listeners::{CodesListener, ListenerError, ListenerHandle, SyncStatusListener};
 pub use platform::{LogLevel, LogRecord, Logger, SecureStore, SecureStoreError};
+pub use share::{PassCode, PassWindow, ShareInfo, ShareRequest, SharedLink, VisitorPass};
 pub use types::*;
 
 uniffi::setup_scaffolding!();

@@ -1,6 +1,7 @@
 //! Live data for the UI: a listener gets the current value at once, then every
 //! change, until its handle is cancelled or dropped.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::task::JoinHandle;
@@ -31,16 +32,48 @@ pub trait SyncStatusListener: Send + Sync {
     fn on_sync_status(&self, status: SyncStatus) -> Result<(), ListenerError>;
 }
 
+/// Whether a subscription still wants calls. Aborting its task stops it only at its
+/// next await; the task checks this right before each call, so a listener cancelled
+/// while the task was busy (reading the store) is not called once more.
+#[derive(Debug, Clone)]
+pub(crate) struct Active(Arc<AtomicBool>);
+
+impl Active {
+    pub(crate) fn new() -> Self {
+        Active(Arc::new(AtomicBool::new(true)))
+    }
+
+    pub(crate) fn is_active(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn cancel(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Keeps a listener subscribed; `cancel()` (or dropping it) stops it.
 #[derive(Debug, uniffi::Object)]
 pub struct ListenerHandle {
     task: Mutex<Option<JoinHandle<()>>>,
+    active: Active,
+    /// The only strong reference to the platform's listener: the task holds a weak
+    /// one, so the listener is released on the thread that cancels or drops the
+    /// handle (a platform object freed on a runtime thread while the app's
+    /// interpreter shuts down aborts it).
+    listener: Mutex<Option<Box<dyn std::any::Any + Send + Sync>>>,
 }
 
 impl ListenerHandle {
-    pub(crate) fn new(task: JoinHandle<()>) -> Arc<Self> {
+    pub(crate) fn new(
+        task: JoinHandle<()>,
+        active: Active,
+        listener: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Arc<Self> {
         Arc::new(ListenerHandle {
             task: Mutex::new(Some(task)),
+            active,
+            listener: Mutex::new(Some(listener)),
         })
     }
 }
@@ -49,6 +82,7 @@ impl ListenerHandle {
 impl ListenerHandle {
     /// Stops the listener; it hears nothing more. Cancelling twice is harmless.
     pub fn cancel(&self) {
+        self.active.cancel();
         let task = match self.task.lock() {
             Ok(mut task) => task.take(),
             Err(poisoned) => poisoned.into_inner().take(),
@@ -56,6 +90,11 @@ impl ListenerHandle {
         if let Some(task) = task {
             task.abort();
         }
+        let listener = match self.listener.lock() {
+            Ok(mut listener) => listener.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        drop(listener);
     }
 
     pub fn is_cancelled(&self) -> bool {

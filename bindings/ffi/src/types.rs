@@ -19,7 +19,7 @@ uniffi::custom_type!(Uuid, String, {
     remote,
     lower: |id| id.to_string(),
     try_lift: |text| Uuid::parse_str(&text)
-        .map_err(|_| TesseraError::input("id", format!("{text:?} is not a UUID")).into()),
+        .map_err(|_| TesseraError::input("id", format!("{:?} is not a UUID", model::excerpt(&text))).into()),
 });
 
 uniffi::custom_type!(Timestamp, SystemTime, {
@@ -763,4 +763,7 @@ pub struct ClientConfig {
     /// Extra trusted roots (DER) for a private cloud; public roots are bundled.
     #[uniffi(default = [])]
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// Where share links point (`https://share.example`); by default the signed-in cloud.
+    #[uniffi(default = None)]
+    pub share_host: Option<String>,
 }

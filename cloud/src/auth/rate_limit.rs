@@ -8,6 +8,9 @@
 //! - Per client address (IPv6 by its /64): at most `address_attempts` sign-ups and
 //!   logins, successful or not, within `address_window`.
 //!
+//! - Per client address, separately: at most `open_attempts` share-link opens
+//!   (`POST /v1/shares/{id}/open`, whatever the outcome) within `open_window`.
+//!
 //! Refusals say when to come back (`Retry-After`). Both are sliding windows over
 //! the timestamps of the attempts, at most the limit of them per key.
 
@@ -26,6 +29,8 @@ pub struct RateLimits {
     pub account_window: Duration,
     pub address_attempts: usize,
     pub address_window: Duration,
+    pub open_attempts: usize,
+    pub open_window: Duration,
 }
 
 impl Default for RateLimits {
@@ -35,6 +40,8 @@ impl Default for RateLimits {
             account_window: Duration::from_secs(15 * 60),
             address_attempts: 20,
             address_window: Duration::from_secs(60),
+            open_attempts: 60,
+            open_window: Duration::from_secs(60),
         }
     }
 }
@@ -48,6 +55,7 @@ pub struct RateLimiter {
     limits: RateLimits,
     accounts: Mutex<Windows<String>>,
     addresses: Mutex<Windows<IpAddr>>,
+    opens: Mutex<Windows<IpAddr>>,
 }
 
 impl RateLimiter {
@@ -56,6 +64,7 @@ impl RateLimiter {
             limits,
             accounts: Mutex::new(Windows::default()),
             addresses: Mutex::new(Windows::default()),
+            opens: Mutex::new(Windows::default()),
         }
     }
 
@@ -70,6 +79,20 @@ impl RateLimiter {
         let key = address_key(ip);
         windows.check(&key, address_attempts, address_window, Instant::now())?;
         windows.record(key, address_attempts, address_window, Instant::now());
+        Ok(())
+    }
+
+    /// Counts an attempt to open a share link from `ip`, or refuses it.
+    pub fn open_from(&self, ip: IpAddr) -> Result<(), RetryAfter> {
+        let RateLimits {
+            open_attempts,
+            open_window,
+            ..
+        } = self.limits;
+        let mut windows = lock(&self.opens);
+        let key = address_key(ip);
+        windows.check(&key, open_attempts, open_window, Instant::now())?;
+        windows.record(key, open_attempts, open_window, Instant::now());
         Ok(())
     }
 

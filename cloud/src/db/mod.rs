@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod locks;
 pub mod members;
 pub mod sessions;
+pub mod shares;
 
 use std::path::PathBuf;
 use std::str::FromStr;

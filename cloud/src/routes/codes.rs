@@ -278,6 +278,9 @@ pub async fn update_code(
         current.set_on_lock_at
     };
     db::codes::update(&mut tx, cipher, &code, &admitted.effective, set_on_lock_at).await?;
+    // Its links never outlive it: a code that now ends sooner takes their expiry with it.
+    let until = super::shares::last_instant(&admitted.effective, now);
+    db::shares::clamp_expiry(&mut tx, id, until).await?;
     db::changes::code_changed(&mut tx, lock_id, id).await?;
     remember_key(
         &mut tx,
@@ -297,8 +300,8 @@ pub async fn update_code(
     Ok(Json(stored.view()))
 }
 
-/// Revokes a code: it stops opening the door once the lock hears of it.
-/// Revoking a revoked code changes nothing.
+/// Revokes a code: it stops opening the door once the lock hears of it, and its
+/// share links stop opening at once. Revoking a revoked code changes nothing.
 #[utoipa::path(
     post,
     path = "/v1/codes/{id}/revoke",
@@ -325,6 +328,8 @@ pub async fn revoke_code(
         return Ok(Json(current.view()));
     }
     db::codes::revoke(&mut tx, id, now()).await?;
+    // Its share links stop opening with it, in the same transaction.
+    db::shares::revoke_of_code(&mut tx, id).await?;
     db::changes::code_changed(&mut tx, lock_id, id).await?;
     let revoked = load(&mut tx, &state, &id.to_string()).await?;
     tx.commit().await?;

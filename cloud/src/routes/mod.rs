@@ -10,7 +10,9 @@ pub mod events;
 pub mod locks;
 pub mod members;
 pub mod sessions;
+pub mod shares;
 pub mod sync;
+pub mod visitor;
 
 use std::sync::Arc;
 
@@ -29,14 +31,16 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::access_log::AccessLog;
 use crate::auth::rate_limit::RetryAfter;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 
-/// The whole service, ready to serve.
-pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
+/// The whole service, ready to serve; with an access log, every request is
+/// written to it (method, path and query, status).
+pub fn router(state: AppState, access_log: Option<Arc<AccessLog>>) -> Result<Router, serde_json::Error> {
     let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::sign_up))
         .routes(routes!(accounts::current_account))
@@ -53,11 +57,18 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
         .routes(routes!(codes::get_code, codes::update_code))
         .routes(routes!(codes::revoke_code))
         .routes(routes!(events::list_events, events::record_event))
+        .routes(routes!(shares::create_share))
+        .routes(routes!(shares::list_shares))
+        .routes(routes!(shares::revoke_share))
+        .routes(routes!(shares::open_share))
+        .routes(routes!(visitor::hosted_page))
+        .routes(routes!(visitor::self_contained_page))
+        .routes(routes!(visitor::asset))
         .routes(routes!(sync::sync))
         .routes(routes!(crate::openapi::openapi_json))
         .split_for_parts();
     let document = crate::openapi::Document(Arc::from(document.to_json()?));
-    Ok(router
+    let router = router
         .fallback(unknown_route)
         .layer(Extension(document))
         .layer(CatchPanicLayer::custom(
@@ -68,7 +79,11 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
         ))
         .layer(middleware::map_response(ensure_error_body))
         .layer(crate::logging::request_trace())
-        .with_state(state))
+        .with_state(state);
+    Ok(match access_log {
+        Some(log) => router.layer(middleware::from_fn_with_state(log, crate::access_log::record)),
+        None => router,
+    })
 }
 
 async fn unknown_route() -> ApiError {

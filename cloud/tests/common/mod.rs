@@ -324,3 +324,109 @@ pub fn future_window(days_ahead: i64, days_long: i64) -> Value {
     let end = start + chrono::Duration::days(days_long);
     json!({"kind": "window", "start": format!("{start}T10:00:00"), "end": format!("{end}T10:00:00")})
 }
+
+/// A pass sealed with tessera-core's real capsule, and what uploading and
+/// opening it take.
+pub struct SealedLink {
+    pub id: String,
+    pub secret: tessera_core::share::ShareSecret,
+    /// Unix seconds, as in the link and the associated data.
+    pub expires_at: i64,
+    /// The `NewShare` body.
+    pub body: Value,
+    /// The access key, base64url (what the visitor's page sends).
+    pub access_key: String,
+    pub pin: String,
+}
+
+impl SealedLink {
+    /// The `OpenShare` body.
+    pub fn open_body(&self) -> Value {
+        json!({"access_key": self.access_key})
+    }
+
+    /// The hosted link's URL on this cloud.
+    pub fn url(&self, cloud: &Cloud) -> String {
+        tessera_core::share::ShareLink::Hosted {
+            base: cloud.url.clone(),
+            id: self.id.clone(),
+            secret: self.secret.clone(),
+            expires_at: self.expires_at,
+        }
+        .url()
+        .to_string()
+    }
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A visitor pass for `pin`, expiring at `expires_at` (whole seconds).
+pub fn visitor_pass(pin: &str, expires_at: i64) -> tessera_core::share::VisitorPass {
+    let issued = (chrono::Utc::now().timestamp() - 60).min(expires_at - 60);
+    tessera_core::share::VisitorPass {
+        version: tessera_core::share::PASS_VERSION,
+        lock_name: "Front door".to_owned(),
+        label: "Anna".to_owned(),
+        code: tessera_model::Pin::parse(pin).unwrap(),
+        kind: tessera_model::ScheduleKind::Permanent,
+        lock_zone: "Europe/Berlin".to_owned(),
+        summary: "at any time".to_owned(),
+        intervals: Vec::new(),
+        first_use_minutes: None,
+        first_use_by: None,
+        address: Some("Kastanienallee 12, Berlin".to_owned()),
+        instructions: Some("Press # after the code.".to_owned()),
+        host_note: None,
+        host_contact: Some("+49 30 1234567".to_owned()),
+        issued_at: chrono::DateTime::from_timestamp(issued, 0).unwrap(),
+        expires_at: chrono::DateTime::from_timestamp(expires_at, 0).unwrap(),
+    }
+}
+
+/// Seals a pass for `code_id` with a fresh secret and link id, as a phone does.
+pub fn seal_share(code_id: &str, pin: &str, expires_at: i64, max_views: Option<u32>) -> SealedLink {
+    use tessera_core::share;
+    let id = share::new_link_id().unwrap();
+    let secret = share::ShareSecret::generate().unwrap();
+    let sealed = share::seal(&visitor_pass(pin, expires_at), &id, &secret).unwrap();
+    let access_key = secret.access_key();
+    let body = json!({
+        "id": id,
+        "code_id": code_id,
+        "sealed": b64(&sealed),
+        "access_key_hash": b64(&share::access_key_hash(access_key.as_slice())),
+        "expires_at": chrono::DateTime::from_timestamp(expires_at, 0).unwrap(),
+        "max_views": max_views,
+    });
+    SealedLink {
+        id,
+        secret,
+        expires_at,
+        body,
+        access_key: b64(access_key.as_slice()),
+        pin: pin.to_owned(),
+    }
+}
+
+/// Unix seconds `seconds` from now.
+pub fn seconds_from_now(seconds: i64) -> i64 {
+    chrono::Utc::now().timestamp() + seconds
+}
+
+impl Cloud {
+    /// Uploads a sealed share; asserts it was created.
+    pub async fn create_share(&self, token: &str, link: &SealedLink) -> Value {
+        let reply = self.post("/v1/shares", token, link.body.clone()).await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        reply.body
+    }
+
+    /// Opens a share as a visitor's page does (no credentials).
+    pub async fn open_share(&self, id: &str, body: &Value) -> Reply {
+        self.call(Method::POST, &format!("/v1/shares/{id}/open"), None, Some(body))
+            .await
+    }
+}

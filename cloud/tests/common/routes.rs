@@ -5,7 +5,8 @@
 /// Who a route is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
-    /// No credentials (sign-up, login, refresh, the document).
+    /// No credentials (sign-up, login, refresh, the document, opening a share
+    /// link, the visitor page and its files).
     Anyone,
     /// An account's access token.
     Account,
@@ -20,10 +21,12 @@ pub enum Scope {
     Own,
     /// A lock (and what is in it), named in the path.
     Lock,
-    /// A code, named in the path.
+    /// A code, named in the path (or, for creating a share link, in the body).
     Code,
     /// A session, named in the path.
     Session,
+    /// A share link, named in the path.
+    Share,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +60,7 @@ const fn owner_only(method: &'static str, path: &'static str) -> Route {
 }
 
 use Caller::{Account, Anyone, Device};
-use Scope::{Code, Lock, Own, Session};
+use Scope::{Code, Lock, Own, Session, Share};
 
 pub const ROUTES: &[Route] = &[
     route("POST", "/v1/accounts", Anyone, Own),
@@ -82,6 +85,13 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/codes/{id}/revoke", Account, Code),
     route("GET", "/v1/locks/{id}/events", Account, Lock),
     route("POST", "/v1/locks/{id}/events", Device, Lock),
+    route("POST", "/v1/shares", Account, Code),
+    route("GET", "/v1/codes/{id}/shares", Account, Code),
+    route("DELETE", "/v1/shares/{id}", Account, Share),
+    route("POST", "/v1/shares/{id}/open", Anyone, Share),
+    route("GET", "/s/{id}", Anyone, Own),
+    route("GET", "/s/", Anyone, Own),
+    route("GET", "/s/assets/{file}", Anyone, Own),
     route("GET", "/v1/sync", Account, Own),
     route("GET", "/openapi.json", Anyone, Own),
 ];

@@ -3,6 +3,9 @@
 //! offline and return at once; cloud actions (`account`) are async.
 
 mod account;
+mod share;
+
+pub use share::{ShareRequest, Shared};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -32,6 +35,8 @@ pub struct ClientConfig {
     /// Extra trusted root certificates (DER) for a private cloud; the bundled
     /// public roots are always trusted.
     pub extra_root_certificates: Vec<Vec<u8>>,
+    /// Where share links point (`https://share.example`); by default the signed-in cloud.
+    pub share_host: Option<String>,
 }
 
 /// A lock the owner adds.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tessera_api::{
     Account, CodePatch, CodeView, Credentials, ErrorBody, ErrorCode, IDEMPOTENCY_KEY, LockPatch, LockView,
-    NewCode, NewLock, RefreshRequest, Secret, SyncPage, Tokens,
+    NewCode, NewLock, NewShare, OpenShare, RefreshRequest, SealedShare, Secret, ShareView, SyncPage, Tokens,
 };
 use tessera_model::{CodeId, LockId};
 use uuid::Uuid;
@@ -188,6 +188,30 @@ impl CloudApi {
         self.send(request).await
     }
 
+    pub async fn create_share(&self, access: &Secret, share: &NewShare) -> Result<ShareView, CloudError> {
+        self.send(self.authorized(Method::POST, "v1/shares", access).json(share))
+            .await
+    }
+
+    pub async fn code_shares(&self, access: &Secret, code: CodeId) -> Result<Vec<ShareView>, CloudError> {
+        self.send(self.authorized(Method::GET, &format!("v1/codes/{code}/shares"), access))
+            .await
+    }
+
+    pub async fn revoke_share(&self, access: &Secret, id: &str) -> Result<(), CloudError> {
+        self.send_empty(self.authorized(Method::DELETE, &format!("v1/shares/{id}"), access))
+            .await
+    }
+
+    /// Opens a hosted link: the visitor's call, with no account.
+    pub async fn open_share(&self, id: &str, open: &OpenShare) -> Result<SealedShare, CloudError> {
+        self.send(
+            self.request(Method::POST, &format!("v1/shares/{id}/open"))
+                .json(open),
+        )
+        .await
+    }
+
     /// One page of the change feed after `cursor`.
     pub async fn sync_page(
         &self,
@@ -241,9 +265,27 @@ impl CloudApi {
     }
 
     async fn checked(request: RequestBuilder) -> Result<reqwest::Response, CloudError> {
-        let response = request.send().await.map_err(|e| CloudError::Unreachable {
+        let unreachable = |e: reqwest::Error| CloudError::Unreachable {
             reason: without_url(&e),
-        })?;
+        };
+        let (http, request) = request.build_split();
+        let request = request.map_err(unreachable)?;
+        // The cloud refuses larger bodies, often before reading them all: the write then
+        // fails (broken pipe) and the refusal would look like a network failure.
+        if request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .is_some_and(|body| body.len() > tessera_api::MAX_BODY_BYTES)
+        {
+            return Err(CloudError::Rejected {
+                status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+                code: ErrorCode::PayloadTooLarge,
+                message: format!("the body is larger than {} bytes", tessera_api::MAX_BODY_BYTES),
+                field: None,
+                retry_after: None,
+            });
+        }
+        let response = http.execute(request).await.map_err(unreachable)?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -306,7 +348,16 @@ fn fallback_code(status: StatusCode) -> ErrorCode {
     }
 }
 
+/// Longest cloud address accepted. The HTTP stack refuses far longer URIs only when
+/// sending, which would look like a network failure (offline) instead of bad input.
+const MAX_BASE_LEN: usize = 2048;
+
 fn parse_base(base: &str) -> Result<Url> {
+    if base.len() > MAX_BASE_LEN {
+        return Err(crate::Error::Config {
+            reason: format!("a cloud address has at most {MAX_BASE_LEN} characters"),
+        });
+    }
     let invalid = |reason: &str| crate::Error::Config {
         reason: format!("{base:?} is not a cloud address: {reason}"),
     };
@@ -322,4 +373,45 @@ fn parse_base(base: &str) -> Result<Url> {
         url.set_path(&path);
     }
     Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use tessera_api::{Credentials, ErrorCode, Secret};
+
+    use super::{CloudApi, CloudError, parse_base};
+
+    #[test]
+    fn a_huge_cloud_address_is_bad_input_not_a_network_failure() {
+        let huge = format!("http://{}.example", "x".repeat(70_000));
+        match parse_base(&huge) {
+            Err(crate::Error::Config { reason }) => {
+                assert_eq!(reason, "a cloud address has at most 2048 characters");
+            }
+            other => panic!("expected a config error, got {other:?}"),
+        }
+        assert_eq!(
+            parse_base("http://127.0.0.1:8080")
+                .map(|url| url.to_string())
+                .ok(),
+            Some("http://127.0.0.1:8080/".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_the_cloud_would_refuse_is_refused_before_sending() {
+        // Nothing listens on port 1: had it been sent, this would be a network failure.
+        let api = CloudApi::new("http://127.0.0.1:1", &[]).unwrap();
+        let credentials = Credentials {
+            email: "owner@example.com".to_owned(),
+            password: Secret::new("x".repeat(tessera_api::MAX_BODY_BYTES)),
+            device_name: None,
+        };
+        match api.sign_up(&credentials).await {
+            Err(CloudError::Rejected { status, code, .. }) => {
+                assert_eq!((status, code), (413, ErrorCode::PayloadTooLarge));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
 }

@@ -96,7 +96,7 @@ impl FromStr for Weekdays {
         let day = |name: &str| {
             name.trim()
                 .parse::<Weekday>()
-                .map_err(|_| Error::schedule(format!("{:?} is not a weekday", name.trim())))
+                .map_err(|_| Error::schedule(format!("{:?} is not a weekday", crate::excerpt(name.trim()))))
         };
         let mut set = Weekdays::default();
         for part in s.split(',') {
