@@ -7,7 +7,8 @@ does from Rust. No cloud needed.
 
 The module and library come from TESSERA_PYTHON_BINDINGS (default build/bindings/python,
 what `scripts/bindings` writes). Measure the release library: generate the bindings
-with `PROFILE=release scripts/bindings` and point TESSERA_PYTHON_BINDINGS at them.
+with `PROFILE=release scripts/bindings` (into build/bindings-release) and point
+TESSERA_PYTHON_BINDINGS at build/bindings-release/python; scripts/bench-ffi does both.
 Prints one line: `python  list 1000 codes: median X.XXX ms (n=RUNS)`.
 """
 
