@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tessera_core::api::Secret;
 use tessera_core::model::{CodeId, Lock, LockId, Pin, Tz};
 use tessera_core::{
-    ClientConfig, CodeChanges, CodeDraft, CodeRecord, NewLock, PinRequest, SyncActivity, SyncStage,
+    ClientConfig, CodeChanges, CodeDraft, CodeRecord, Delivery, NewLock, PinRequest, SyncActivity, SyncStage,
     SyncStatus, TesseraClient,
 };
 
@@ -90,7 +90,21 @@ pub async fn execute(client: &TesseraClient, command: Command) -> CliResult<Outp
             Ok(lock_output(&lock, "Renamed", note))
         }
         Command::Lock(LockCommand::List) => list_locks(client),
-        Command::Code(CodeCommand::Create(args)) => create_code(client, *args).await,
+        Command::Lock(LockCommand::Discover(args)) => crate::local::discover(client, args).await,
+        Command::Lock(LockCommand::Pair(args)) => crate::local::pair(client, args).await,
+        Command::Lock(LockCommand::Push { lock }) => crate::local::push(client, &lock).await,
+        Command::Lock(LockCommand::Log { lock, limit }) => crate::local::log(client, &lock, limit).await,
+        Command::Lock(LockCommand::Clock { lock }) => crate::local::clock(client, &lock).await,
+        Command::Lock(LockCommand::RotateOffline { lock }) => {
+            crate::local::rotate_offline(client, &lock).await
+        }
+        Command::Code(CodeCommand::Create(args)) => match args.offline.clone() {
+            Some(class) => crate::local::create_offline(client, &args, &class),
+            None => create_code(client, *args).await,
+        },
+        Command::Code(CodeCommand::OfflineList { lock, show_pins }) => {
+            crate::local::offline_list(client, &lock, show_pins)
+        }
         Command::Code(CodeCommand::List { lock }) => list_codes(client, lock.as_deref()),
         Command::Code(CodeCommand::Show { code, viewer }) => {
             let record = find_code(client, &code)?;
@@ -281,6 +295,42 @@ async fn sync_after_change(client: &TesseraClient) -> SyncNote {
     }
 }
 
+/// After a change to a lock's codes: sends it the best way there is (directly
+/// when paired and the lock answers, through the cloud when signed in, else it
+/// stays queued), and says what became of the cloud sync.
+async fn deliver_change(client: &TesseraClient, lock: LockId) -> CliResult<(Routed, SyncNote)> {
+    let delivery = client.deliver(lock).await?;
+    let paired = client.local_route(lock)?.is_some();
+    let note = match (&delivery.cloud, &delivery.cloud_error) {
+        (Some(_), _) => SyncNote::Synced,
+        (None, Some(error)) => match client.sync_status().activity {
+            SyncActivity::Offline { reason, .. } => SyncNote::Offline {
+                pending: client.sync_status().pending,
+                reason,
+            },
+            _ => SyncNote::Failed(error.clone()),
+        },
+        (None, None) => SyncNote::SignedOut,
+    };
+    Ok((Routed { delivery, paired }, note))
+}
+
+/// Which way a change went, and whether the lock is paired here.
+struct Routed {
+    delivery: Delivery,
+    paired: bool,
+}
+
+/// Adds the route a change took to a command's output.
+fn with_delivery(mut output: Output, routed: &Routed) -> Output {
+    let delivery = &routed.delivery;
+    output
+        .text
+        .push_str(&crate::local::delivery_text(delivery, routed.paired));
+    output.json["delivery"] = crate::local::delivery_json(delivery);
+    output
+}
+
 fn status_text(status: &SyncStatus) -> String {
     let activity = match &status.activity {
         SyncActivity::Idle => "sync idle".to_owned(),
@@ -353,6 +403,11 @@ fn list_locks(client: &TesseraClient) -> CliResult<Output> {
 }
 
 async fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Output> {
+    if args.start.is_some() {
+        return Err(CliError::usage(
+            "--start is for offline codes (--offline CLASS); other codes take --from and --to",
+        ));
+    }
     let lock = find_lock(client, &args.lock)?;
     let pin = match &args.pin {
         Some(digits) => PinRequest::Chosen(Pin::parse(digits).map_err(tessera_core::Error::from)?),
@@ -370,13 +425,15 @@ async fn create_code(client: &TesseraClient, args: CodeCreate) -> CliResult<Outp
             allow_widening: args.allow_widening,
         },
     )?;
-    let note = sync_after_change(client).await;
+    let (delivery, note) = deliver_change(client, lock.id).await?;
     let record = client.code(created.code.id)?;
-    describe(client, &record, &args.viewer, "Created ", Some(note))
+    let output = describe(client, &record, &args.viewer, "Created ", Some(note))?;
+    Ok(with_delivery(output, &delivery))
 }
 
 async fn edit_code(client: &TesseraClient, args: CodeEdit) -> CliResult<Output> {
-    let id = find_code(client, &args.code)?.code.id;
+    let existing = find_code(client, &args.code)?.code;
+    let id = existing.id;
     let pin = match (&args.pin, args.new_pin) {
         (Some(digits), _) => Some(PinRequest::Chosen(
             Pin::parse(digits).map_err(tessera_core::Error::from)?,
@@ -402,19 +459,21 @@ async fn edit_code(client: &TesseraClient, args: CodeEdit) -> CliResult<Output> 
         },
     };
     client.update_code(id, changes)?;
-    let note = sync_after_change(client).await;
+    let (delivery, note) = deliver_change(client, existing.lock_id).await?;
     let record = client.code(id)?;
-    describe(client, &record, &args.viewer, "Changed ", Some(note))
+    let output = describe(client, &record, &args.viewer, "Changed ", Some(note))?;
+    Ok(with_delivery(output, &delivery))
 }
 
 async fn revoke_code(client: &TesseraClient, reference: &str) -> CliResult<Output> {
     let revoked = client.revoke_code(find_code(client, reference)?.code.id)?;
-    let note = sync_after_change(client).await;
+    let (delivery, note) = deliver_change(client, revoked.code.lock_id).await?;
     let code = client.code(revoked.code.id)?.code;
-    Ok(Output {
+    let output = Output {
         text: format!("Revoked {:?} ({})\n{}", code.label, code.id, note.text()),
         json: json!({ "id": code.id, "label": code.label, "status": code.status, "sync_run": note.json() }),
-    })
+    };
+    Ok(with_delivery(output, &delivery))
 }
 
 fn list_codes(client: &TesseraClient, lock: Option<&str>) -> CliResult<Output> {

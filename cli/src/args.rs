@@ -142,6 +142,60 @@ pub enum LockCommand {
     },
     /// List locks
     List,
+    /// Find locks: those known here, those announcing themselves on the local
+    /// network (mDNS), and whatever answers at the addresses given
+    Discover(LockDiscover),
+    /// Pair with a lock on the local network, using the setup code on its label
+    Pair(LockPair),
+    /// Send the lock its pending changes the best way there is: directly (local),
+    /// through the cloud, or keep them queued
+    Push {
+        /// The lock (id, end of id, or name)
+        lock: String,
+    },
+    /// Read the lock's log over the local route and show it
+    Log {
+        /// The lock (id, end of id, or name)
+        lock: String,
+        /// Entries shown, newest first
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: usize,
+    },
+    /// Set the lock's clock to this computer's, over the local route
+    Clock {
+        /// The lock (id, end of id, or name)
+        lock: String,
+    },
+    /// Revoke every offline code issued for the lock so far (on any device)
+    RotateOffline {
+        /// The lock (id, end of id, or name)
+        lock: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LockDiscover {
+    /// Also try the lock at HOST:PORT (repeatable): where multicast does not reach
+    #[arg(long = "address", value_name = "HOST:PORT")]
+    pub addresses: Vec<String>,
+
+    /// Seconds to listen for announcements
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    pub timeout: f64,
+
+    /// Do not listen for announcements on the local network
+    #[arg(long)]
+    pub no_mdns: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LockPair {
+    /// Where the lock listens, HOST:PORT (as `tessera lock discover` shows it)
+    pub address: String,
+
+    /// The setup code printed on the lock's label [default: asked for, without echo]
+    #[arg(long, value_name = "CODE", env = "TESSERA_SETUP_CODE", hide_env_values = true)]
+    pub setup_code: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +280,14 @@ pub enum CodeCommand {
         /// Code id, or its last characters as lists show them
         code: String,
     },
+    /// The offline codes issued on this computer for a lock
+    OfflineList {
+        /// The lock (id, end of id, or name)
+        lock: String,
+        /// Show the PINs of codes still valid
+        #[arg(long)]
+        show_pins: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +318,23 @@ pub struct CodeCreate {
     /// Let rounding to the lock's granularity grant more time than asked for
     #[arg(long)]
     pub allow_widening: bool,
+
+    /// An offline code of this class instead, made with no network at all for a
+    /// paired lock: one-time, 1h, 2h, 4h, 8h, 12h, 1d, 2d, 3d, 1w, 2w, daily-4h,
+    /// daily-8h, weekdays, weekends
+    #[arg(
+        long,
+        value_name = "CLASS",
+        conflicts_with_all = [
+            "permanent", "one_time", "expires_after_first_use", "weekly", "from", "to",
+            "pin", "pin_length", "max_uses", "allow_widening",
+        ]
+    )]
+    pub offline: Option<String>,
+
+    /// When the offline code starts, in the lock's time ("2027-03-28 09:00") [default: now]
+    #[arg(long, value_name = "LOCAL_TIME")]
+    pub start: Option<String>,
 
     #[command(flatten)]
     pub viewer: Viewer,
@@ -343,4 +422,57 @@ pub struct Viewer {
     /// Also show times in this zone [default: this computer's zone]
     #[arg(long = "viewer-tz", value_name = "ZONE")]
     pub viewer_tz: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, CodeCommand, Command};
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn offline_codes_take_a_class_and_a_start_but_no_schedule() {
+        let parsed = Cli::try_parse_from([
+            "tessera",
+            "code",
+            "create",
+            "--offline",
+            "1d",
+            "--lock",
+            "Shed",
+            "--label",
+            "Anna",
+            "--start",
+            "2027-03-28 09:00",
+        ]);
+        assert!(
+            matches!(&parsed, Ok(Cli { command: Command::Code(CodeCommand::Create(args)), .. })
+                if args.offline.as_deref() == Some("1d") && args.start.as_deref() == Some("2027-03-28 09:00")),
+            "{parsed:?}"
+        );
+        for conflicting in [
+            &["--permanent"][..],
+            &["--pin", "4829"],
+            &["--from", "2027-03-28T09:00", "--to", "2027-03-28T10:00"],
+        ] {
+            let mut line = vec![
+                "tessera",
+                "code",
+                "create",
+                "--offline",
+                "1d",
+                "--lock",
+                "Shed",
+                "--label",
+                "Anna",
+            ];
+            line.extend_from_slice(conflicting);
+            assert!(Cli::try_parse_from(line).is_err(), "{conflicting:?}");
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! `tessera demo`: a guided run of what Tessera does, in a temporary directory.
-//! It starts an embedded reference cloud on a free loopback port; every step is a
-//! real `tessera` command line, printed before its output, run on one of two
-//! devices of the same owner, so the demo doubles as a tour of the CLI.
+//! It starts an embedded reference cloud on a free loopback port, and later a
+//! reference lock (tessera-lock) with no Wi-Fi; every step is a real `tessera`
+//! command line, printed before its output, run on one of two devices of the same
+//! owner, so the demo doubles as a tour of the CLI. Entries on the lock's keypad
+//! and moves of its clock go straight to the embedded lock.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -14,6 +16,7 @@ use tessera_cloud::{CloudConfig, CloudKey, DbLocation, RunningCloud};
 use tessera_core::TesseraClient;
 use tessera_core::api::Secret;
 use tessera_core::model::{CodeStatus, Tz};
+use tessera_lock::{KeypadResult, LockConfig};
 
 use crate::app;
 use crate::args::Cli;
@@ -36,8 +39,12 @@ pub async fn run() -> CliResult<Output> {
         text: String::new(),
         steps: Vec::new(),
         refused: 0,
+        keypad: Keypad::default(),
     };
-    let toured = demo.tour(dir.path()).await;
+    let mut toured = demo.tour(dir.path()).await;
+    if toured.is_ok() {
+        toured = demo.lock_tour(dir.path()).await;
+    }
     demo.cloud.stop().await?;
     toured?;
     Ok(Output {
@@ -118,6 +125,76 @@ struct Demo {
     text: String,
     steps: Vec<Value>,
     refused: usize,
+    keypad: Keypad,
+}
+
+/// What the embedded lock's keypad did during the demo.
+#[derive(Default)]
+struct Keypad {
+    opened: usize,
+    refused: usize,
+}
+
+/// The reference lock, in this process: a loopback port for the local protocol,
+/// its state in the demo's directory. Its network can go away and come back.
+struct DemoLock {
+    lock: tessera_lock::Lock,
+    address: SocketAddr,
+    serving: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl DemoLock {
+    async fn start(dir: &Path) -> CliResult<Self> {
+        let mut config = LockConfig::new(dir);
+        config.name = Some("Garden gate".to_owned());
+        config.time_zone = Some(LOCK_ZONE.name().to_owned());
+        let lock = tessera_lock::Lock::open(config).map_err(|e| failed("the lock did not start", e))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| failed("no loopback port for the lock", e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| failed("no loopback port for the lock", e))?;
+        let mut demo_lock = DemoLock {
+            lock,
+            address,
+            serving: None,
+        };
+        demo_lock.serve(listener);
+        Ok(demo_lock)
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let lock = self.lock.clone();
+        self.serving = Some(tokio::spawn(async move {
+            // Ends only when aborted, or when accepting fails for good (then the
+            // demo's next command says the lock cannot be reached).
+            let _ = lock.serve(listener).await;
+        }));
+    }
+
+    /// The lock drops off the network (its keypad still works).
+    fn go_offline(&mut self) {
+        if let Some(serving) = self.serving.take() {
+            serving.abort();
+        }
+    }
+
+    /// Back on the network, at the same address.
+    async fn go_online(&mut self) -> CliResult<()> {
+        self.go_offline();
+        let listener = tokio::net::TcpListener::bind(self.address)
+            .await
+            .map_err(|e| failed("the lock's port is taken", e))?;
+        self.serve(listener);
+        Ok(())
+    }
+}
+
+impl Drop for DemoLock {
+    fn drop(&mut self) {
+        self.go_offline();
+    }
 }
 
 impl Demo {
@@ -288,7 +365,7 @@ impl Demo {
             })
         });
         self.say(&format!(
-            "Summary: {} lock, {} codes of {} kinds ({revoked} revoked), {} PINs refused.\n\
+            "Summary so far: {} lock, {} codes of {} kinds ({revoked} revoked), {} PINs refused.\n\
              Phone and tablet {} after syncing; {} changes wait in the phone's outbox.\n\
              PINs are encrypted on each device and at rest in the cloud.",
             locks.len(),
@@ -302,6 +379,149 @@ impl Demo {
             return Err(CliError::usage("the demo's devices did not converge"));
         }
         Ok(())
+    }
+
+    /// The second part: a lock with no Wi-Fi, reached directly, its keypad, and an
+    /// offline code.
+    async fn lock_tour(&mut self, dir: &Path) -> CliResult<()> {
+        use Device::Phone;
+        let mut gate = DemoLock::start(&dir.join("garden-gate")).await?;
+        let address = gate.address.to_string();
+        let lock_time =
+            |at: chrono::DateTime<Utc>| at.with_timezone(&LOCK_ZONE).format("%Y-%m-%dT%H:%M").to_string();
+
+        self.say(&format!(
+            "7. A garden gate with no Wi-Fi: a reference lock (tessera-lock) runs in this process\n   \
+             at {address}, its state in {}. Phones find such locks on the\n   \
+             local network over mDNS; where multicast does not reach, by address, as here.",
+            dir.join("garden-gate").display()
+        ));
+        self.ok(Phone, &format!("lock discover --address {address} --no-mdns"))
+            .await?;
+
+        self.say("8. The phone pairs with it using the setup code printed on its label (a PAKE: the code\n   never crosses the network, and a wrong one says nothing about which digits were\n   right). Pairing also fetches the secret that offline codes come from.");
+        let setup_code = zeroize::Zeroizing::new(gate.lock.setup_code().expose().to_owned());
+        self.ok_shown_as(
+            Phone,
+            &format!("lock pair {address} --setup-code {}", setup_code.as_str()),
+            &format!("lock pair {address} --setup-code <the code on the label>"),
+        )
+        .await?;
+
+        self.say("9. A code for the gardener, from an hour ago to two hours from now (the lock's time).\n   The gate answers on the local network, so the code goes there directly and is\n   \"set on lock\" once the lock acknowledges it. The cloud hears of it too, so the\n   gate now has two routes.");
+        let now = Utc::now();
+        let gardener = self
+            .ok(
+                Phone,
+                &format!(
+                    "code create --lock 'Garden gate' --label Gardener --from {} --to {}",
+                    lock_time(now - Duration::hours(1)),
+                    lock_time(now + Duration::hours(2))
+                ),
+            )
+            .await?;
+        if gardener["delivery"]["route"] != "local" {
+            return Err(CliError::usage(
+                "the demo expected the gardener's code to take the local route",
+            ));
+        }
+        self.ok(Phone, &format!("lock discover --address {address} --no-mdns"))
+            .await?;
+        let gardener_pin = gardener["pin"].as_str().unwrap_or_default().to_owned();
+
+        self.say("10. The gardener types the code on the gate's keypad inside the window: it opens.\n    Then the gate's clock moves 3 hours ahead, past the window (a test hook of the\n    reference lock; only a paired phone may set a real lock's clock, never back by more\n    than 10 minutes): the same code is refused. The clock goes back, and the phone\n    sets it to its own.");
+        self.keypad(&gate, &gardener_pin, true)?;
+        gate.lock
+            .shift_clock(chrono::TimeDelta::hours(3))
+            .map_err(|e| failed("the lock's clock did not move", e))?;
+        self.clock_note(&gate, "3 hours ahead");
+        self.keypad(&gate, &gardener_pin, false)?;
+        gate.lock
+            .shift_clock(chrono::TimeDelta::hours(-3))
+            .map_err(|e| failed("the lock's clock did not move", e))?;
+        self.clock_note(&gate, "back");
+        self.ok(Phone, "lock clock 'Garden gate'").await?;
+        self.ok(Phone, "lock log 'Garden gate'").await?;
+
+        self.say("11. No network at all: the cloud stops and the gate drops off the network. The owner\n    still makes a code for the dog sitter: the phone derives it from the gate's secret,\n    and shows before sharing its window, the deadline for its first use and how many\n    more codes that hour and class allow. The gate checks it with its clock alone.");
+        self.cloud.stop().await?;
+        gate.go_offline();
+        let sitter = self
+            .ok(
+                Phone,
+                "code create --offline 4h --lock 'Garden gate' --label 'Dog sitter'",
+            )
+            .await?;
+        let sitter_pin = sitter["pin"].as_str().unwrap_or_default().to_owned();
+        self.keypad(&gate, &sitter_pin, true)?;
+
+        self.say("12. The gate is back on the network. The owner rotates its offline epoch: every offline\n    code issued before is revoked at once, and the dog sitter's code is refused.");
+        gate.go_online().await?;
+        self.ok(Phone, "lock rotate-offline 'Garden gate'").await?;
+        self.keypad(&gate, &sitter_pin, false)?;
+        self.ok(Phone, "code offline-list 'Garden gate'").await?;
+        self.ok(Phone, "lock log 'Garden gate' --limit 3").await?;
+
+        self.say(&format!(
+            "Summary: the gate's keypad opened {} times (the gardener inside the window, the\n\
+             dog sitter's offline code) and refused {} entries (the gardener outside the window,\n\
+             the offline code after the rotation). The demo is over; its directory is deleted.",
+            self.keypad.opened, self.keypad.refused
+        ));
+        Ok(())
+    }
+
+    /// Types `digits` on the gate's keypad and presses Enter.
+    fn keypad(&mut self, gate: &DemoLock, digits: &str, should_open: bool) -> CliResult<()> {
+        self.text.push_str(&format!("gate  [keypad] {digits} Enter\n"));
+        let result = gate
+            .lock
+            .enter(digits)
+            .map_err(|e| failed("the keypad failed", e))?;
+        let shown = match result {
+            KeypadResult::Open { .. } => "open".to_owned(),
+            KeypadResult::Refused => "refused".to_owned(),
+            KeypadResult::LockedOut { until } => format!(
+                "locked out until {}",
+                until.with_timezone(&LOCK_ZONE).format("%H:%M:%S %Z")
+            ),
+        };
+        self.text.push_str(&format!("=> {shown}\n\n"));
+        self.steps
+            .push(json!({ "device": "gate keypad", "entered": digits, "result": shown }));
+        if result.is_open() {
+            self.keypad.opened += 1;
+        } else {
+            self.keypad.refused += 1;
+        }
+        if result.is_open() != should_open {
+            return Err(CliError::usage(format!(
+                "the demo expected the gate to {} and it said {shown}",
+                if should_open { "open" } else { "refuse the code" }
+            )));
+        }
+        Ok(())
+    }
+
+    fn clock_note(&mut self, gate: &DemoLock, moved: &str) {
+        let clock = gate.lock.now().with_timezone(&LOCK_ZONE);
+        self.text.push_str(&format!(
+            "gate  [clock moved {moved}] now {}\n\n",
+            clock.format("%Y-%m-%d %H:%M %Z")
+        ));
+        self.steps
+            .push(json!({ "device": "gate clock", "moved": moved, "clock": clock.to_rfc3339() }));
+    }
+
+    /// Runs a step whose line holds a secret: `shown` is printed instead.
+    async fn ok_shown_as(&mut self, device: Device, line: &str, shown: &str) -> CliResult<Value> {
+        let output = self.command_shown_as(device, line, shown).await?;
+        self.text.push_str(&output.text);
+        self.text.push('\n');
+        self.steps.push(
+            json!({ "device": device.name(), "command": format!("tessera {shown}"), "result": output.json }),
+        );
+        Ok(output.json)
     }
 
     /// Signs a device in (the phone signs up), as `tessera signup|login` does with
@@ -370,9 +590,15 @@ impl Demo {
     }
 
     async fn command(&mut self, device: Device, line: &str) -> CliResult<Output> {
+        self.command_shown_as(device, line, line).await
+    }
+
+    /// Runs `line` but prints `shown`: for a line with a secret the demo does not show.
+    async fn command_shown_as(&mut self, device: Device, line: &str, shown: &str) -> CliResult<Output> {
         self.text
-            .push_str(&format!("{}$ tessera {line}\n", device.prompt()));
-        let words = shell_words::split(line).map_err(|e| CliError::usage(format!("{line}: {e}")))?;
+            .push_str(&format!("{}$ tessera {shown}\n", device.prompt()));
+        let words = shell_words::split(line)
+            .map_err(|_| CliError::usage(format!("{shown}: cannot split the line")))?;
         let cli = Cli::try_parse_from(std::iter::once("tessera".to_owned()).chain(words))
             .map_err(|e| CliError::usage(e.to_string()))?;
         app::execute(self.client(device), cli.command).await

@@ -11,6 +11,10 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
 
+    /// `--offline` names no class of offline code.
+    #[error("{name:?} is not a class of offline code; use one of: {}", tessera_core::offline::CLASS_NAMES.map(|(_, name)| name).join(", "))]
+    UnknownOfflineClass { name: String },
+
     #[error("{reference:?} matches several {what}s: {}; give more of the id", matches.join(", "))]
     Ambiguous {
         what: &'static str,
@@ -30,13 +34,14 @@ impl CliError {
             CliError::Core(e) => e.code(),
             CliError::Usage(_) => "usage",
             CliError::Ambiguous { .. } => "ambiguous",
+            CliError::UnknownOfflineClass { .. } => "unknown_offline_class",
         }
     }
 
     /// 2 for a command line that cannot be understood (as clap does), 1 otherwise.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Usage(_) => ExitCode::from(2),
+            CliError::Usage(_) | CliError::UnknownOfflineClass { .. } => ExitCode::from(2),
             _ => ExitCode::FAILURE,
         }
     }

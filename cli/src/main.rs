@@ -4,6 +4,7 @@ mod app;
 mod args;
 mod demo;
 mod error;
+mod local;
 mod parse;
 mod render;
 mod secrets;

@@ -204,7 +204,7 @@ pub fn codes_table(views: &[CodeView]) -> String {
 }
 
 /// Left-aligned columns; the last one is not padded.
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (width, cell) in widths.iter_mut().zip(row) {

@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Who may manage a lock"),
         (name = "codes", description = "Access codes"),
         (name = "events", description = "What happened at a lock"),
+        (name = "device", description = "What a Wi-Fi lock fetches with its device credential"),
         (name = "shares", description = "Share links: sealed visitor passes, and opening them"),
         (name = "visitor", description = "The visitor page that opens share links in a browser"),
         (name = "sync", description = "The change feed"),

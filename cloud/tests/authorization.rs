@@ -167,15 +167,31 @@ async fn every_route_refuses_who_may_not_call_it() {
                 label(route)
             );
         }
-        // Another lock's credential does not reach this lock.
+        // Another lock's credential does not reach this lock: a route naming the
+        // lock answers not_found, one without (the lock's own codes) shows only
+        // the other lock's own.
         let reply = world.call(route, Some(&world.stranger_device)).await;
-        assert_eq!(
-            (reply.status, reply.code()),
-            (404, "not_found"),
-            "other device: {}",
-            label(route)
-        );
+        if route.scope == Scope::Own {
+            assert_eq!(reply.status, 200, "other device: {} -> {reply:?}", label(route));
+            let body = reply.body.to_string();
+            assert!(
+                !body.contains(&world.code) && !body.contains(&world.lock),
+                "other device: {} shows this lock's codes",
+                label(route)
+            );
+        } else {
+            assert_eq!(
+                (reply.status, reply.code()),
+                (404, "not_found"),
+                "other device: {}",
+                label(route)
+            );
+        }
     }
+    // The lock's own credential reaches its own codes, PINs included.
+    let own = world.cloud.get("/v1/device/codes", &world.device).await;
+    assert_eq!(own.status, 200, "{own:?}");
+    assert!(own.body.to_string().contains(&world.code));
 
     // A stranger finds nothing of the owner's: every lock, code, share, event,
     // member and session route answers not_found.

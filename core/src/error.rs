@@ -81,6 +81,59 @@ pub enum Error {
     #[error("the share link expired")]
     ShareLinkExpired,
 
+    /// The lock cannot be reached over its local route (network or Bluetooth):
+    /// nothing answered, the connection broke, or it did not answer in time.
+    #[error("the lock cannot be reached: {reason}")]
+    LockUnreachable { reason: String },
+
+    /// The lock refused to pair: a wrong setup code, or too many attempts (the lock
+    /// does not say which, by design).
+    #[error("the lock refused to pair: wrong setup code, or too many attempts")]
+    PairingRefused,
+
+    /// No pairing with this lock on this device, or the lock no longer knows this
+    /// device (it was reset): pair again with its setup code.
+    #[error("this device is not paired with lock {lock}; pair with its setup code")]
+    NotPaired { lock: String },
+
+    /// The device at the address is not the lock expected, or failed to prove it
+    /// holds the pairing key.
+    #[error("the device that answered is not the expected lock")]
+    WrongLock,
+
+    /// The lock refused a request; `reason` says why.
+    #[error("the lock refused: {reason}")]
+    LockRefused { reason: String },
+
+    /// The lock refused to set its clock that far back.
+    #[error("the lock refused to move its clock back (it reads {lock_clock})")]
+    ClockRefused {
+        lock_clock: chrono::DateTime<chrono::Utc>,
+    },
+
+    /// The local protocol broke (a malformed, tampered, replayed or reordered frame,
+    /// or an unsupported version); the connection was closed.
+    #[error("the local connection failed: {reason}")]
+    LocalProtocol { reason: String },
+
+    /// Bluetooth failed, or no Bluetooth transport was provided by the app.
+    #[error("Bluetooth: {reason}")]
+    Bluetooth { reason: String },
+
+    /// Discovery on the local network could not run.
+    #[error("local discovery failed: {reason}")]
+    Discovery { reason: String },
+
+    /// This device cannot issue offline codes for the lock: it has no offline
+    /// secret (pair with the lock over the local network or Bluetooth first).
+    #[error("no offline-code secret for lock {lock}; pair with the lock first")]
+    OfflineCodesUnavailable { lock: String },
+
+    /// Every slot of this start hour and class is used (or gives a weak PIN): choose
+    /// another start hour or class.
+    #[error("no offline code left for this start hour and class ({slots} slots used or unusable)")]
+    OfflineQuotaExhausted { slots: u8 },
+
     /// The cloud refused the request; `code` is its stable error code.
     #[error("the cloud refused: {message}")]
     CloudRejected {
@@ -110,6 +163,17 @@ impl Error {
             Error::EmailTaken => "email_taken",
             Error::RateLimited { .. } => "rate_limited",
             Error::CloudRejected { .. } => "cloud_rejected",
+            Error::LockUnreachable { .. } => "lock_unreachable",
+            Error::PairingRefused => "pairing_refused",
+            Error::NotPaired { .. } => "not_paired",
+            Error::WrongLock => "wrong_lock",
+            Error::LockRefused { .. } => "lock_refused",
+            Error::ClockRefused { .. } => "clock_refused",
+            Error::LocalProtocol { .. } => "local_protocol",
+            Error::Bluetooth { .. } => "bluetooth",
+            Error::Discovery { .. } => "discovery",
+            Error::OfflineCodesUnavailable { .. } => "offline_codes_unavailable",
+            Error::OfflineQuotaExhausted { .. } => "offline_quota_exhausted",
             Error::ShareLinkInvalid { .. } => "share_link_invalid",
             Error::ShareLinkUnavailable => "share_link_unavailable",
             Error::ShareLinkExpired => "share_link_expired",

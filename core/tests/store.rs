@@ -223,7 +223,7 @@ fn a_store_from_a_newer_build_is_refused() {
     let (a, b) = refused(dir.path(), &key());
     for error in [a, b] {
         match error {
-            Error::DatabaseTooNew { found, supported } => assert_eq!((found, supported), (99, 3)),
+            Error::DatabaseTooNew { found, supported } => assert_eq!((found, supported), (99, 4)),
             other => panic!("expected DatabaseTooNew, got {other:?}"),
         }
     }

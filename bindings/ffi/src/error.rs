@@ -3,7 +3,7 @@
 
 use tessera_core::model;
 
-use crate::types::{PinConstraint, ScheduleKind, WeakPinRule};
+use crate::types::{PinConstraint, ScheduleKind, Timestamp, WeakPinRule};
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum TesseraError {
@@ -69,6 +69,44 @@ pub enum TesseraError {
     /// The platform's secure store failed.
     #[error("secure store: {reason}")]
     SecureStore { reason: String },
+    /// The lock cannot be reached over its local route (network or Bluetooth):
+    /// nothing answered, the connection broke, or it did not answer in time.
+    #[error("the lock cannot be reached: {reason}")]
+    LockUnreachable { reason: String },
+    /// The lock refused to pair: a wrong setup code, or too many attempts (the lock
+    /// does not say which, by design).
+    #[error("the lock refused to pair: wrong setup code, or too many attempts")]
+    PairingRefused,
+    /// This device is not paired with the lock (or the lock was reset): pair with
+    /// its setup code.
+    #[error("not paired with lock {lock_id}")]
+    NotPaired { lock_id: String },
+    /// The device that answered is not the lock expected, or failed to prove it
+    /// holds the pairing key.
+    #[error("the device that answered is not the expected lock")]
+    WrongLock,
+    /// The lock refused a request; `reason` says why.
+    #[error("the lock refused: {reason}")]
+    LockRefused { reason: String },
+    /// The lock refused to move its clock that far back; it reads `lock_clock`.
+    #[error("the lock refused to move its clock back")]
+    ClockRefused { lock_clock: Timestamp },
+    /// The local connection broke the protocol (a damaged, replayed or reordered
+    /// frame, or an unsupported version) and was closed.
+    #[error("the local connection failed: {reason}")]
+    LocalProtocol { reason: String },
+    /// Bluetooth failed, or the app set no Bluetooth transport.
+    #[error("Bluetooth: {reason}")]
+    Bluetooth { reason: String },
+    /// Discovery on the local network could not run.
+    #[error("local discovery failed: {reason}")]
+    Discovery { reason: String },
+    /// This device has no offline-code secret for the lock: pair with it first.
+    #[error("no offline codes for lock {lock_id} on this device; pair with the lock first")]
+    OfflineCodesUnavailable { lock_id: String },
+    /// Every code of this start hour and class is used: choose another start or class.
+    #[error("no offline code left for this start hour and class ({slots} slots)")]
+    OfflineQuotaExhausted { slots: u8 },
     /// A bug, or a callback that failed unexpectedly. Never a crash.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -141,9 +179,29 @@ impl From<tessera_core::Error> for TesseraError {
             E::ShareLinkUnavailable => TesseraError::ShareLinkUnavailable,
             E::ShareLinkExpired => TesseraError::ShareLinkExpired,
             E::Config { reason } => TesseraError::input("config", reason),
-            _ => TesseraError::Storage {
+            E::LockUnreachable { reason } => TesseraError::LockUnreachable { reason },
+            E::PairingRefused => TesseraError::PairingRefused,
+            E::NotPaired { lock } => TesseraError::NotPaired { lock_id: lock },
+            E::WrongLock => TesseraError::WrongLock,
+            E::LockRefused { reason } => TesseraError::LockRefused { reason },
+            E::ClockRefused { lock_clock } => TesseraError::ClockRefused { lock_clock },
+            E::LocalProtocol { reason } => TesseraError::LocalProtocol { reason },
+            E::Bluetooth { reason } => TesseraError::Bluetooth { reason },
+            E::Discovery { reason } => TesseraError::Discovery { reason },
+            E::OfflineCodesUnavailable { lock } => TesseraError::OfflineCodesUnavailable { lock_id: lock },
+            E::OfflineQuotaExhausted { slots } => TesseraError::OfflineQuotaExhausted { slots },
+            E::StoreKeyMissing
+            | E::WrongKey
+            | E::CorruptDatabase { .. }
+            | E::ForeignDatabase { .. }
+            | E::DatabaseTooNew { .. }
+            | E::Storage { .. } => TesseraError::Storage {
                 code,
                 reason: message,
+            },
+            // A variant newer than this mapping: still an error the UI can show.
+            _ => TesseraError::Internal {
+                reason: format!("{code}: {message}"),
             },
         }
     }

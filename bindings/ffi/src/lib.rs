@@ -5,21 +5,31 @@
 //!
 //! - [`TesseraClient`]: the one object an app holds.
 //! - Foreign traits the platform implements: [`SecureStore`] (keychain / keystore),
-//!   [`Logger`] (the platform log), and listeners for live data.
+//!   [`Logger`] (the platform log), [`BleTransport`] (the Bluetooth radio), and
+//!   listeners for live data.
 //! - Records and enums mirroring the domain; ids are UUIDs and instants native
 //!   timestamps on each side (`uniffi.toml` maps them).
 
+mod ble;
 mod client;
 mod error;
 mod listeners;
+mod local;
+mod offline;
 mod platform;
 mod runtime;
 mod share;
 mod types;
 
+pub use ble::{BleDevice, BleError, BleInbox, BleTransport};
 pub use client::TesseraClient;
 pub use error::TesseraError;
 pub use listeners::{CodesListener, ListenerError, ListenerHandle, SyncStatusListener};
+pub use local::{
+    ClockSync, Delivery, DeliveryRoute, DiscoveredLock, Discovery, DiscoveryOptions, LocalRoute,
+    LockActivity, LockInfo, LockLogEntry, LockRoute, PairedLock, PushReport, RefusedCode,
+};
+pub use offline::{IssuedOfflineCode, OfflineCode, OfflineCodeRequest, OfflinePin};
 pub use platform::{LogLevel, LogRecord, Logger, SecureStore, SecureStoreError};
 pub use share::{PassCode, PassWindow, ShareInfo, ShareRequest, SharedLink, VisitorPass};
 pub use types::*;

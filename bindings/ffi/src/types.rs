@@ -349,6 +349,30 @@ mirror_enum!(
     }
 );
 mirror_enum!(CodeStatus = model::CodeStatus { Active, Revoked });
+mirror_enum!(
+    /// What an offline code grants once its first use activates it: `OneTime` one
+    /// entry within 6 hours of the start; `Hour1` to `Weeks2` that long from the
+    /// start; `Daily4HoursFor7Days` and `Daily8HoursFor30Days` every day from the
+    /// start hour; `Weekdays10HoursFor4Weeks` Monday to Friday from the start hour;
+    /// `WeekendsFor4Weeks` Saturdays and Sundays all day.
+    OfflineClass = tessera_core::offline::OfflineClass {
+        OneTime,
+        Hour1,
+        Hours2,
+        Hours4,
+        Hours8,
+        Hours12,
+        Day1,
+        Days2,
+        Days3,
+        Week1,
+        Weeks2,
+        Daily4HoursFor7Days,
+        Daily8HoursFor30Days,
+        Weekdays10HoursFor4Weeks,
+        WeekendsFor4Weeks
+    }
+);
 
 /// A rule of the lock's firmware about which PINs it accepts.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]

@@ -2,7 +2,8 @@
 
 The module and its library come from `scripts/bindings` (build/bindings/python), or
 from the folder in TESSERA_PYTHON_BINDINGS; the cloud binary from TESSERA_CLOUD_BIN
-(default target/debug/tessera-cloud)."""
+(default target/debug/tessera-cloud), the lock binary from TESSERA_LOCK_BIN (default
+target/debug/tessera-lock)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from support import (  # noqa: E402
     Cloud,
     CollectingLogger,
     Device,
+    LockProcess,
     listeners_held_by_rust,
     open_device,
     wait_until,
@@ -96,3 +98,31 @@ def new_device(tmp_path: Path) -> Iterator[Callable[..., Device]]:
 def device(new_device: Callable[..., Device]) -> Device:
     """One signed-out client with a lock-free store."""
     return new_device()
+
+
+@pytest.fixture(scope="session")
+def lock_bin() -> Path:
+    binary = Path(os.environ.get("TESSERA_LOCK_BIN", REPO / "target" / "debug" / "tessera-lock"))
+    if not binary.is_absolute():
+        binary = REPO / binary
+    if not binary.is_file():
+        raise pytest.UsageError(
+            f"{binary} does not exist: cargo build -p tessera-lock (or set TESSERA_LOCK_BIN)"
+        )
+    return binary
+
+
+@pytest.fixture
+def start_lock(lock_bin: Path, tmp_path: Path) -> Iterator[Callable[..., LockProcess]]:
+    """Starts real reference locks (`tessera-lock serve` on a loopback port, no mDNS,
+    setup code 12345678); every one is killed at the end."""
+    locks: list[LockProcess] = []
+
+    def start(name: str = "Front door", zone: str = "Europe/Berlin") -> LockProcess:
+        lock = LockProcess(lock_bin, tmp_path / f"lock-{len(locks)}", name, zone).start()
+        locks.append(lock)
+        return lock
+
+    yield start
+    for lock in locks:
+        lock.stop()

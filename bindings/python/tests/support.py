@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -122,6 +124,182 @@ class Cloud:
         """Starts it again on the same port with the same database."""
         self.stop()
         self.start()
+
+
+SETUP_CODE = "12345678"
+
+
+class LockProcess:
+    """A real `tessera-lock serve` process on a loopback port, not announced over mDNS
+    (phones reach it by address), with its control socket for the keypad."""
+
+    def __init__(self, binary: Path, directory: Path, name: str, zone: str, setup_code: str = SETUP_CODE) -> None:
+        self.binary = binary
+        self.directory = directory
+        self.state = directory / "state"
+        # A Unix socket's path must stay under ~100 bytes: pytest's folders are long.
+        self.control = Path(tempfile.mkdtemp(prefix="tl-")) / "control"
+        self.name = name
+        self.zone = zone
+        self.setup_code = setup_code
+        self.address = ""
+        self.process: subprocess.Popen[str] | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> LockProcess:
+        assert self.process is None, "the lock is already running"
+        log = (self.directory / "lock.log").open("a")
+        process = subprocess.Popen(
+            [
+                str(self.binary),
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--no-announce",
+                "--control",
+                str(self.control),
+                "--setup-code",
+                self.setup_code,
+                "--state",
+                str(self.state),
+                "--name",
+                self.name,
+                "--zone",
+                self.zone,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        log.close()
+        self.process = process
+        first_line: queue.Queue[str] = queue.Queue()
+
+        def drain() -> None:
+            assert process.stdout is not None
+            for number, line in enumerate(process.stdout):
+                if number == 0:
+                    first_line.put(line.strip())
+            first_line.put("")
+
+        threading.Thread(target=drain, name="lock-stdout", daemon=True).start()
+        try:
+            line = first_line.get(timeout=30)
+        except queue.Empty:
+            self.stop()
+            raise AssertionError(f"{self.binary} printed nothing within 30 s") from None
+        prefix = "listening on "
+        if not line.startswith(prefix):
+            self.stop()
+            log = (self.directory / "lock.log").read_text()
+            raise AssertionError(f"unexpected first line {line!r} from {self.binary}; its log:\n{log}")
+        self.address = line.removeprefix(prefix)
+        return self
+
+    def keypad(self, digits: str) -> str:
+        """Types `digits` and Enter on the lock's keypad: `open`, `refused` or `locked out ...`."""
+        done = subprocess.run(
+            [str(self.binary), "keypad", "--control", str(self.control), digits],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        answer = done.stdout.strip()
+        assert done.returncode == (0 if answer == "open" else 1), (done.returncode, answer, done.stderr)
+        return answer
+
+    def status(self) -> dict[str, Any]:
+        done = subprocess.run(
+            [str(self.binary), "status", "--control", str(self.control)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+class TcpBleTransport(t.BleTransport):
+    """The app's Bluetooth, written in Python: each "device" is a lock reached over a
+    TCP socket standing in for the GATT link (writes go to the socket, whatever the
+    lock sends comes back as notifications). Records every call."""
+
+    def __init__(self, devices: dict[str, str], mtu: int = 20) -> None:
+        self.devices = devices  # device id -> host:port
+        self.mtu = mtu
+        self.calls: list[tuple[str, str]] = []
+        self.writes: list[bytes] = []
+        self.fail_connect = False
+        self.fail_scan = False
+        self._sockets: dict[str, socket.socket] = {}
+        self._lock = threading.Lock()
+
+    def scan(self, timeout_ms: int) -> list[t.BleDevice]:
+        with self._lock:
+            self.calls.append(("scan", str(timeout_ms)))
+        if self.fail_scan:
+            raise t.BleError.Failed(reason="Bluetooth is off")
+        return [t.BleDevice(id=device, name="Tessera lock", lock_id=None, rssi=-60) for device in self.devices]
+
+    def connect(self, device_id: str, inbox: t.BleInbox) -> int:
+        with self._lock:
+            self.calls.append(("connect", device_id))
+        if self.fail_connect:
+            raise t.BleError.Failed(reason="the device went away")
+        if device_id not in self.devices:
+            raise t.BleError.Failed(reason=f"no device {device_id}")
+        host, port = self.devices[device_id].rsplit(":", 1)
+        connection = socket.create_connection((host, int(port)), timeout=10)
+        connection.settimeout(None)
+        with self._lock:
+            self._sockets[device_id] = connection
+
+        def notify() -> None:
+            while True:
+                try:
+                    data = connection.recv(4096)
+                except OSError:
+                    data = b""
+                if not data:
+                    inbox.closed()
+                    return
+                # GATT notifications are small: hand them over in MTU-sized pieces.
+                for at in range(0, len(data), self.mtu):
+                    inbox.deliver(data[at : at + self.mtu])
+
+        threading.Thread(target=notify, name=f"ble-{device_id}", daemon=True).start()
+        return self.mtu
+
+    def write(self, device_id: str, bytes: bytes) -> None:  # noqa: A002 - the generated name
+        assert len(bytes) <= self.mtu, f"a write of {len(bytes)} bytes on a {self.mtu}-byte link"
+        with self._lock:
+            self.writes.append(bytes)
+            connection = self._sockets.get(device_id)
+        if connection is None:
+            raise t.BleError.Failed(reason=f"{device_id} is not connected")
+        connection.sendall(bytes)
+
+    def disconnect(self, device_id: str) -> None:
+        with self._lock:
+            self.calls.append(("disconnect", device_id))
+            connection = self._sockets.pop(device_id, None)
+        if connection is not None:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            connection.close()
+
+    def count(self, call: str) -> int:
+        with self._lock:
+            return sum(1 for name, _ in self.calls if name == call)
 
 
 class DictSecureStore(t.SecureStore):

@@ -192,6 +192,25 @@ pub async fn of_lock(
     rows.iter().map(|row| from_row(row, 0, cipher)).collect()
 }
 
+/// The codes a lock must hold at `now`: not revoked and not yet ended, oldest first.
+pub async fn live_of_lock(
+    conn: &mut SqliteConnection,
+    cipher: &PinCipher,
+    lock: LockId,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<StoredCode>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM codes c
+         WHERE c.lock_id = ?1 AND c.status = 'active' AND (c.active_until IS NULL OR c.active_until > ?2)
+         ORDER BY c.created_at, c.id"
+    )))
+    .bind(lock.to_string())
+    .bind(millis(now))
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| from_row(row, 0, cipher)).collect()
+}
+
 /// Ids of every code of a lock.
 pub async fn ids_of_lock(conn: &mut SqliteConnection, lock: LockId) -> ApiResult<Vec<String>> {
     Ok(

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod device;
 pub mod events;
 pub mod locks;
 pub mod members;
@@ -57,6 +58,7 @@ pub fn router(state: AppState, access_log: Option<Arc<AccessLog>>) -> Result<Rou
         .routes(routes!(codes::get_code, codes::update_code))
         .routes(routes!(codes::revoke_code))
         .routes(routes!(events::list_events, events::record_event))
+        .routes(routes!(device::device_codes))
         .routes(routes!(shares::create_share))
         .routes(routes!(shares::list_shares))
         .routes(routes!(shares::revoke_share))

@@ -85,6 +85,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/codes/{id}/revoke", Account, Code),
     route("GET", "/v1/locks/{id}/events", Account, Lock),
     route("POST", "/v1/locks/{id}/events", Device, Lock),
+    route("GET", "/v1/device/codes", Device, Own),
     route("POST", "/v1/shares", Account, Code),
     route("GET", "/v1/codes/{id}/shares", Account, Code),
     route("DELETE", "/v1/shares/{id}", Account, Share),

@@ -57,7 +57,7 @@ impl TesseraClient {
             session.end().await?;
         }
         self.set_session(None);
-        self.store.write(|db| db.wipe())?;
+        self.wipe_local_data()?;
         self.notify_changed();
         self.sync.refresh_pending();
         self.sync.set_signed_out();
@@ -90,7 +90,7 @@ impl TesseraClient {
         if matches!(result, Err(Error::SignedOut)) {
             // The session ended (revoked, or a replayed refresh token): its data goes too.
             self.set_session(None);
-            self.store.write(|db| db.wipe())?;
+            self.wipe_local_data()?;
         }
         if !matches!(
             result,
@@ -120,13 +120,13 @@ impl TesseraClient {
         let account = tokens.account.clone();
         let session = Arc::new(Session::start(api, self.secure.clone(), tokens)?);
         let account_id = account.id.to_string();
-        self.store.write(|db| {
-            match db.meta(STORE_ACCOUNT)? {
-                Some(previous) if previous != account_id.as_bytes() => db.wipe()?,
-                _ => {}
-            }
-            db.set_meta(STORE_ACCOUNT, account_id.as_bytes())
-        })?;
+        let previous = self.store.read(|db| db.meta(STORE_ACCOUNT))?;
+        if previous.is_some_and(|previous| previous != account_id.as_bytes()) {
+            // Another account's data: gone, with the secrets of its locks.
+            self.wipe_local_data()?;
+        }
+        self.store
+            .write(|db| db.set_meta(STORE_ACCOUNT, account_id.as_bytes()))?;
         self.set_session(Some(session));
         self.notify_changed();
         self.sync.set_idle();

@@ -3,8 +3,13 @@
 //! offline and return at once; cloud actions (`account`) are async.
 
 mod account;
+mod local;
+mod offline;
 mod share;
 
+pub use local::{
+    ClockSync, Delivery, DiscoveredLock, Discovery, DiscoveryOptions, LockRoute, PairedLock, Route,
+};
 pub use share::{ShareRequest, Shared};
 
 use std::path::{Path, PathBuf};
@@ -84,6 +89,8 @@ pub struct TesseraClient {
     sync: SyncEngine,
     /// Bumped whenever locks, codes or events change here, locally or by sync.
     changes: watch::Sender<u64>,
+    /// The app's Bluetooth, if it provided one.
+    ble: RwLock<Option<Arc<dyn crate::local::BleTransport>>>,
 }
 
 impl std::fmt::Debug for TesseraClient {
@@ -114,6 +121,7 @@ impl TesseraClient {
             session: RwLock::new(session),
             sync,
             changes: watch::Sender::new(0),
+            ble: RwLock::new(None),
         })
     }
 

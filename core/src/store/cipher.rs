@@ -2,7 +2,10 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
-use tessera_model::{CodeId, Pin};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tessera_model::{AccessCode, CodeId, Pin};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, Result};
@@ -12,6 +15,7 @@ const NONCE_LEN: usize = 12;
 const PIN_CONTEXT: &[u8] = b"tessera/store/pin/v1";
 const KEY_CHECK_CONTEXT: &[u8] = b"tessera/store/key-check/v1";
 const KEY_CHECK_TEXT: &[u8] = b"this key opens this store";
+const FINGERPRINT_CONTEXT: &[u8] = b"tessera/store/lock-fingerprint/v1";
 
 /// The 256-bit key that encrypts PINs in the store. The platform keeps it
 /// (keychain, keystore, a 0600 file for the CLI). Wiped on drop; never printed.
@@ -49,12 +53,42 @@ impl std::fmt::Debug for StoreKey {
 }
 
 /// Seals and opens PINs. The code id is associated data, so a sealed PIN moved
-/// to another row does not open.
-pub(crate) struct PinCipher(Aes256Gcm);
+/// to another row does not open. Also makes fingerprints of codes as a lock holds
+/// them: keyed, so the stored fingerprint of a 4-digit PIN cannot be searched.
+pub(crate) struct PinCipher(Aes256Gcm, Hmac<Sha256>);
 
 impl PinCipher {
     pub(crate) fn new(key: &StoreKey) -> Self {
-        PinCipher(Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key.as_bytes())))
+        // A block-sized key: HMAC takes it as it is, and the constructor cannot fail.
+        let mut fingerprint_key = Zeroizing::new([0u8; 64]);
+        // 64 bytes are always within HKDF-SHA256's output limit.
+        let _ =
+            Hkdf::<Sha256>::new(None, key.as_bytes()).expand(FINGERPRINT_CONTEXT, fingerprint_key.as_mut());
+        PinCipher(
+            Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key.as_bytes())),
+            <Hmac<Sha256> as hmac::KeyInit>::new(&(*fingerprint_key).into()),
+        )
+    }
+
+    /// A keyed fingerprint of what a lock holds for `code`: its PIN, schedule, use
+    /// limit and whether it is revoked. Equal fingerprints: the lock holds this
+    /// version of the code (or, revoked, has removed it).
+    pub(crate) fn fingerprint(&self, code: &AccessCode) -> Vec<u8> {
+        let mut mac = self.1.clone();
+        let schedule = serde_json::to_vec(&code.schedule).unwrap_or_default();
+        let length = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes();
+        mac.update(code.id.as_bytes());
+        mac.update(&length(code.pin.len()));
+        mac.update(code.pin.expose().as_bytes());
+        mac.update(&length(schedule.len()));
+        mac.update(&schedule);
+        mac.update(&code.max_uses.map_or([0; 5], |n| {
+            let mut bytes = [1; 5];
+            bytes[1..].copy_from_slice(&n.to_be_bytes());
+            bytes
+        }));
+        mac.update(code.status.as_str().as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     pub(crate) fn seal_pin(&self, code: CodeId, pin: &Pin) -> Result<Vec<u8>> {

@@ -99,3 +99,11 @@ fn from_row(row: &Row) -> Result<Lock> {
         capabilities,
     })
 }
+
+/// Locks the cloud has (it sent them, or confirmed their creation).
+pub(crate) fn known_to_cloud(conn: &Connection) -> Result<Vec<LockId>> {
+    let mut statement =
+        conn.prepare_cached("SELECT id FROM locks WHERE server_version IS NOT NULL ORDER BY id")?;
+    let rows = statement.query_map([], |row| Ok(LockId::from_bytes(row.get(0)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

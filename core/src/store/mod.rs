@@ -8,6 +8,7 @@
 mod cipher;
 mod codes;
 mod events;
+mod local;
 mod locks;
 mod outbox;
 mod schema;
@@ -27,9 +28,12 @@ use codes::SyncMark;
 
 pub use cipher::StoreKey;
 pub use codes::{CodeRecord, CodeSync, Span};
+pub use local::{IssuedOffline, LocalRoute, LockActivity, LockLogEntry};
 pub use outbox::{CodeField, Operation, OutboxEntry};
 
 const KEY_CHECK: &str = "key_check";
+/// Meta key of this device's id towards locks (16 random bytes, made once).
+pub const PHONE_ID: &str = "phone_id";
 
 /// The phone's database. Cheap to share behind an `Arc`; calls are serialized.
 pub struct Store {
@@ -179,6 +183,7 @@ impl Db<'_> {
         }
         outbox::remove_for(self.conn, *id.as_uuid())?;
         events::delete_of_lock(self.conn, id)?;
+        local::delete_of_lock(self.conn, id)?;
         codes::delete_of_lock(self.conn, id)?;
         locks::delete(self.conn, id)
     }
@@ -189,6 +194,11 @@ impl Db<'_> {
 
     pub fn locks(&self) -> Result<Vec<Lock>> {
         locks::all(self.conn)
+    }
+
+    /// Locks the cloud knows: the cloud route can reach them (when it relays to them).
+    pub fn locks_known_to_cloud(&self) -> Result<Vec<LockId>> {
+        locks::known_to_cloud(self.conn)
     }
 
     /// Stores a code made or changed on this device: pending until the cloud confirms.
@@ -222,13 +232,115 @@ impl Db<'_> {
         codes::set_sync(self.conn, id, &SyncMark { sync, server_version })
     }
 
+    /// A code with its sync state; "set on lock" when the lock confirmed, over the
+    /// local route, that it holds this very version of the code.
     pub fn code(&self, id: CodeId) -> Result<CodeRecord> {
-        codes::get(self.conn, self.cipher, id)
+        let mut record = codes::get(self.conn, self.cipher, id)?;
+        if let Some((fingerprint, at)) = local::confirmation(self.conn, record.code.lock_id, id)? {
+            self.apply_confirmation(&mut record, &fingerprint, at);
+        }
+        Ok(record)
     }
 
     /// Every code of a lock, oldest first.
     pub fn codes_of_lock(&self, lock: LockId) -> Result<Vec<CodeRecord>> {
-        codes::of_lock(self.conn, self.cipher, lock)
+        let mut records = codes::of_lock(self.conn, self.cipher, lock)?;
+        let confirmed = local::confirmations(self.conn, lock)?;
+        if !confirmed.is_empty() {
+            for record in &mut records {
+                if let Some((fingerprint, at)) = confirmed.get(&record.code.id) {
+                    self.apply_confirmation(record, fingerprint, *at);
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    fn apply_confirmation(&self, record: &mut CodeRecord, fingerprint: &[u8], at: DateTime<Utc>) {
+        let matches: bool = subtle_eq(&self.cipher.fingerprint(&record.code), fingerprint);
+        if matches {
+            record.sync = CodeSync::SetOnLock { at };
+        }
+    }
+
+    /// The fingerprint of a code as a lock holds it (keyed; never the PIN).
+    pub fn lock_fingerprint(&self, code: &AccessCode) -> Vec<u8> {
+        self.cipher.fingerprint(code)
+    }
+
+    /// Records that `lock` confirmed it holds `code` as it is now (or, revoked, removed it).
+    pub fn confirm_on_lock(&self, lock: LockId, code: &AccessCode, now: DateTime<Utc>) -> Result<()> {
+        local::confirm(self.conn, lock, code.id, &self.cipher.fingerprint(code), now)
+    }
+
+    /// Forgets what `lock` confirmed about `code` (it no longer holds it).
+    pub fn unconfirm_on_lock(&self, lock: LockId, code: CodeId) -> Result<()> {
+        local::unconfirm(self.conn, lock, code)
+    }
+
+    /// Whether `lock` confirmed holding `code` exactly as it is now.
+    pub fn lock_confirmed(&self, lock: LockId, code: &AccessCode) -> Result<bool> {
+        Ok(local::confirmation(self.conn, lock, code.id)?
+            .is_some_and(|(fingerprint, _)| subtle_eq(&self.cipher.fingerprint(code), &fingerprint)))
+    }
+
+    /// Adds (or refreshes) the local route of a lock after pairing.
+    pub fn save_local_route(
+        &self,
+        lock: LockId,
+        address: Option<&str>,
+        ble_device: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        local::save_route(self.conn, lock, address, ble_device, now)
+    }
+
+    /// The lock answered over its local route (at `address`, when it moved).
+    pub fn local_route_reached(&self, lock: LockId, address: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        local::reached(self.conn, lock, address, now)
+    }
+
+    pub fn local_route(&self, lock: LockId) -> Result<Option<LocalRoute>> {
+        local::route(self.conn, lock)
+    }
+
+    pub fn local_routes(&self) -> Result<Vec<LocalRoute>> {
+        local::routes(self.conn)
+    }
+
+    /// Stores log entries read from a lock and moves its read cursor past them.
+    pub fn append_lock_log(&self, lock: LockId, entries: &[LockLogEntry]) -> Result<()> {
+        for entry in entries {
+            local::log(self.conn, lock, entry)?;
+        }
+        if let Some(last) = entries.iter().map(|entry| entry.seq).max() {
+            local::set_events_after(self.conn, lock, last)?;
+        }
+        Ok(())
+    }
+
+    /// The lock's log as read so far, newest first.
+    pub fn lock_log(&self, lock: LockId, limit: usize) -> Result<Vec<LockLogEntry>> {
+        local::log_of(self.conn, lock, limit)
+    }
+
+    pub fn record_offline_code(&self, issued: &IssuedOffline) -> Result<()> {
+        local::record_offline(self.conn, issued)
+    }
+
+    /// Slots of a start hour and class already issued here.
+    pub fn offline_slots_issued(
+        &self,
+        lock: LockId,
+        epoch: u32,
+        start_hour: u32,
+        class: u8,
+    ) -> Result<Vec<u8>> {
+        local::offline_slots(self.conn, lock, epoch, start_hour, class)
+    }
+
+    pub fn offline_codes_of_lock(&self, lock: LockId) -> Result<Vec<IssuedOffline>> {
+        local::offline_of(self.conn, lock)
     }
 
     /// Codes not revoked whose access has not ended by `now`.
@@ -312,12 +424,14 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// Deletes everything an account put here: locks, codes, events, pending changes,
-    /// and every meta value but the key check.
+    /// Deletes everything an account put here: locks (and their local routes, logs
+    /// and offline codes), codes, events, pending changes, and every meta value but
+    /// the key check and this device's phone id.
     pub fn wipe(&self) -> Result<()> {
         self.conn.execute_batch(&format!(
-            "DELETE FROM outbox; DELETE FROM events; DELETE FROM codes; DELETE FROM locks;
-             DELETE FROM meta WHERE key <> '{KEY_CHECK}';"
+            "DELETE FROM outbox; DELETE FROM events; DELETE FROM lock_codes; DELETE FROM lock_log;
+             DELETE FROM offline_codes; DELETE FROM local_locks; DELETE FROM codes; DELETE FROM locks;
+             DELETE FROM meta WHERE key NOT IN ('{KEY_CHECK}', '{PHONE_ID}');"
         ))?;
         Ok(())
     }
@@ -358,6 +472,11 @@ fn could_be_a_database(path: &Path) -> Result<bool> {
     }
     let byte = std::fs::read(path).map_err(Error::storage)?;
     Ok(byte == b"S")
+}
+
+/// Constant-time comparison of two fingerprints.
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Maps errors met while identifying a file: SQLite calls a damaged or non-database

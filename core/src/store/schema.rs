@@ -12,10 +12,15 @@ use super::locks;
 pub(crate) const APPLICATION_ID: i32 = 0x5445_5353;
 
 /// The schema version this build writes: the number of migrations.
-pub(crate) const LATEST: i64 = 3;
+pub(crate) const LATEST: i64 = 4;
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(SCHEMA_1), migration_2(), M::up(SCHEMA_3)])
+    Migrations::new(vec![
+        M::up(SCHEMA_1),
+        migration_2(),
+        M::up(SCHEMA_3),
+        M::up(SCHEMA_4),
+    ])
 }
 
 /// The migrations for a file that holds nothing yet: the first one also marks the file
@@ -35,6 +40,7 @@ pub(crate) fn migrations_for_new_store(key_check: Vec<u8>) -> Migrations<'static
         M::up_with_hook(SCHEMA_1, stamp),
         migration_2(),
         M::up(SCHEMA_3),
+        M::up(SCHEMA_4),
     ])
 }
 
@@ -112,6 +118,45 @@ const SCHEMA_3: &str = "ALTER TABLE codes ADD COLUMN sync_state TEXT NOT NULL DE
         recorded_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX events_by_lock ON events(lock_id, at);";
+
+/// 4: locks reached directly (network or Bluetooth). Per lock, its local route and
+/// how far its event log was read; per lock and code, what the lock confirmed it
+/// holds (a keyed fingerprint of the code as set, never the PIN); the lock's log as
+/// read over the local route; the offline codes issued here (headers only: the PIN
+/// is derived again from the lock's secret, which lives in the secure store).
+const SCHEMA_4: &str = "CREATE TABLE local_locks (
+        lock_id         BLOB PRIMARY KEY NOT NULL REFERENCES locks(id),
+        address         TEXT,
+        ble_device      TEXT,
+        paired_at       INTEGER NOT NULL,
+        last_reached_at INTEGER,
+        events_after    INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE lock_codes (
+        lock_id      BLOB NOT NULL REFERENCES locks(id),
+        code_id      BLOB NOT NULL,
+        fingerprint  BLOB NOT NULL,
+        confirmed_at INTEGER NOT NULL,
+        PRIMARY KEY (lock_id, code_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE lock_log (
+        lock_id BLOB NOT NULL REFERENCES locks(id),
+        seq     INTEGER NOT NULL,
+        at      INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        detail  TEXT NOT NULL,
+        PRIMARY KEY (lock_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE offline_codes (
+        lock_id    BLOB NOT NULL REFERENCES locks(id),
+        epoch      INTEGER NOT NULL,
+        start_hour INTEGER NOT NULL,
+        class      INTEGER NOT NULL,
+        slot       INTEGER NOT NULL,
+        label      TEXT NOT NULL,
+        issued_at  INTEGER NOT NULL,
+        PRIMARY KEY (lock_id, epoch, start_hour, class, slot)
+    ) WITHOUT ROWID;";
 
 /// Compiles every existing code's schedule for its lock to fill the new columns.
 fn fill_active_bounds(tx: &Transaction) -> Result<(), HookError> {

@@ -121,6 +121,22 @@ impl Schedule {
     }
 }
 
+/// The instant a wall-clock time in `zone` denotes, under the "compatible" rule
+/// (a time inside a gap moves forward by the gap, one inside an overlap takes the
+/// earlier instant): what every party turns an owner's local time into.
+pub fn instant_of(zone: chrono_tz::Tz, local: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    zone::instant(zone, local)
+}
+
+/// `zone`'s offset from UTC at `at` without daylight saving, in seconds: the
+/// "standard time" offline codes count their hours in.
+pub fn standard_offset_seconds(zone: chrono_tz::Tz, at: chrono::DateTime<chrono::Utc>) -> i32 {
+    use chrono::TimeZone;
+    use chrono_tz::OffsetComponents;
+    let offset = zone.offset_from_utc_datetime(&at.naive_utc());
+    i32::try_from(offset.base_utc_offset().num_seconds()).unwrap_or_default()
+}
+
 /// Years a schedule may name: wide enough for any real code, narrow enough that
 /// every instant and its neighbours exist on every platform.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;

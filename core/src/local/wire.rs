@@ -1,0 +1,133 @@
+//! The domain's types as the local protocol carries them, and back.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use tessera_model::{AccessCode, CodeId, Schedule};
+use tessera_protocol::wire::{EventKind, LockCode, LockEvent, WireSchedule};
+
+use crate::store::{LockActivity, LockLogEntry};
+
+/// A code as the lock holds it: its PIN and the schedule as the owner stated it, in
+/// the lock's wall-clock time (the lock evaluates it with the same rules).
+pub(crate) fn lock_code(code: &AccessCode) -> LockCode {
+    LockCode {
+        id: *code.id.as_bytes(),
+        pin: code.pin.expose().to_owned(),
+        schedule: schedule(&code.schedule),
+        max_uses: code.max_uses,
+    }
+}
+
+pub(crate) fn schedule(schedule: &Schedule) -> WireSchedule {
+    let local = |t: &chrono::NaiveDateTime| t.and_utc().timestamp();
+    match schedule {
+        Schedule::Permanent => WireSchedule::Permanent,
+        Schedule::Window { start, end } => WireSchedule::Window {
+            start: local(start),
+            end: local(end),
+        },
+        Schedule::OneTime { start, end } => WireSchedule::OneTime {
+            start: local(start),
+            end: local(end),
+        },
+        Schedule::Weekly {
+            days,
+            start_time,
+            end_time,
+            first_date,
+            last_date,
+        } => WireSchedule::Weekly {
+            days: days.bits(),
+            start_time: start_time.num_seconds_from_midnight(),
+            end_time: end_time.num_seconds_from_midnight(),
+            first_date: first_date.num_days_from_ce(),
+            last_date: last_date.num_days_from_ce(),
+        },
+        Schedule::ExpiringAfterFirstUse { minutes, start, end } => WireSchedule::ExpiringAfterFirstUse {
+            minutes: *minutes,
+            start: local(start),
+            end: local(end),
+        },
+    }
+}
+
+fn instant(unix_ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(unix_ms).unwrap_or_default()
+}
+
+/// An entry of the lock's log as the store keeps it.
+pub(crate) fn log_entry(event: &LockEvent) -> LockLogEntry {
+    let code = |id: &[u8; 16]| CodeId::from_bytes(*id);
+    let activity = match &event.kind {
+        EventKind::CodeUsed { id } => LockActivity::CodeUsed { code: code(id) },
+        EventKind::OfflineCodeUsed {
+            start_hour,
+            class,
+            slot,
+        } => LockActivity::OfflineCodeUsed {
+            start_hour: *start_hour,
+            class: *class,
+            slot: *slot,
+        },
+        EventKind::EntryRefused => LockActivity::EntryRefused,
+        EventKind::LockedOut { until_unix_ms } => LockActivity::LockedOut {
+            until: instant(*until_unix_ms),
+        },
+        EventKind::CodeSet { id } => LockActivity::CodeSet { code: code(id) },
+        EventKind::CodeRemoved { id } => LockActivity::CodeRemoved { code: code(id) },
+        EventKind::ClockSet {
+            from_unix_ms,
+            to_unix_ms,
+        } => LockActivity::ClockSet {
+            from: instant(*from_unix_ms),
+            to: instant(*to_unix_ms),
+        },
+        EventKind::EpochRotated { epoch } => LockActivity::EpochRotated { epoch: *epoch },
+        EventKind::Paired { phone } => LockActivity::Paired { phone: hex(phone) },
+        EventKind::PairingFailed => LockActivity::PairingFailed,
+        EventKind::Locked => LockActivity::Locked,
+        EventKind::Unlocked => LockActivity::Unlocked,
+    };
+    LockLogEntry {
+        seq: event.seq,
+        at: instant(event.at_unix_ms),
+        activity,
+    }
+}
+
+/// Lower-case hex, as lock ids are written in TXT records and key names.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 32 hex digits as a lock id.
+pub fn parse_lock_id(text: &str) -> Option<[u8; 16]> {
+    let text = text.trim();
+    if text.len() != 32 || !text.is_ascii() {
+        return None;
+    }
+    let mut id = [0u8; 16];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_ids_round_trip_through_hex() {
+        let id = [0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xff];
+        assert_eq!(hex(&id), "a00102030405060708090a0b0c0d0eff");
+        assert_eq!(parse_lock_id(&hex(&id)), Some(id));
+        for bad in [
+            "",
+            "a0",
+            "zz0102030405060708090a0b0c0d0eff",
+            "é00102030405060708090a0b0c0d0eff",
+        ] {
+            assert_eq!(parse_lock_id(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Lower-case hex for ids and keys in the state file and on the console.
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+pub fn encode(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+pub fn decode<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let text = text.as_bytes();
+    if text.len() != 2 * N {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; N];
+    for (slot, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        *slot = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// `#[serde(with = "crate::hex::bytes")]` for fixed-size byte arrays.
+pub mod bytes {
+    use super::*;
+
+    pub fn serialize<S: Serializer, const N: usize>(
+        value: &[u8; N],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&encode(value))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<[u8; N], D::Error> {
+        let text = zeroize::Zeroizing::new(String::deserialize(deserializer)?);
+        decode(&text).ok_or_else(|| serde::de::Error::custom(format!("expected {N} bytes in hex")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let bytes = [0x00, 0x7f, 0xa5, 0xff];
+        assert_eq!(encode(&bytes), "007fa5ff");
+        assert_eq!(decode::<4>("007FA5ff").unwrap(), bytes);
+        assert!(decode::<4>("007fa5f").is_none());
+        assert!(decode::<4>("007fa5fg").is_none());
+    }
+}
