@@ -17,10 +17,10 @@ use tessera_model::{CodeId, CodeStatus, LockId};
 use tessera_protocol::wire::{EventKind, LockCode, Refusal, Response};
 
 use crate::lock::{LockHandle, system_ms, to_datetime};
-use crate::schedule::to_wire;
 use crate::secret::DeviceToken;
 use crate::store::Origin;
 use crate::{Error, Result};
+use tessera_protocol::schedule::to_wire;
 
 /// How often the lock asks the cloud for its codes unless configured.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(10);

@@ -43,7 +43,6 @@ mod error;
 mod hex;
 mod lock;
 pub mod policy;
-pub mod schedule;
 mod secret;
 mod serve;
 mod store;

@@ -29,12 +29,12 @@ use tokio::sync::Notify;
 use zeroize::Zeroizing;
 
 use crate::policy::{self, doubling};
-use crate::schedule::from_wire;
 use crate::secret::SetupCode;
 use crate::store::{
     self, Backoff, ClockState, Origin, Phone, RemovedCode, State, Store, StoredCode, UsedOffline,
 };
 use crate::{Error, Result, hex};
+use tessera_protocol::schedule::from_wire;
 
 const SETUP_CODE_FILE: &str = "setup-code";
 /// 9999-12-31T23:59:59.999Z: the latest time the owner can set (RFC 3339 has

@@ -3,6 +3,8 @@
 //!
 //! - [`offline`]: offline codes, which a phone derives with no network and the lock
 //!   verifies with its clock alone.
+//! - `schedule` (feature `model`, for hosts with std): wire schedules to and from
+//!   tessera-model's, the one conversion the phone and the reference lock share.
 //! - The local protocol: framed, versioned messages ([`wire`]) in sessions that are
 //!   authenticated and encrypted; pairing by SPAKE2 over the setup code printed on
 //!   the lock. Sans-IO state machines ([`ClientConnection`] for the phone,
@@ -17,6 +19,8 @@ mod client;
 mod frame;
 mod keys;
 pub mod offline;
+#[cfg(feature = "model")]
+pub mod schedule;
 mod server;
 pub mod wire;
 

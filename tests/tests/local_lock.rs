@@ -248,6 +248,19 @@ impl Phone {
     }
 }
 
+/// A lock process (no mDNS) and a phone paired with it.
+async fn paired_lock(dir: &Path) -> (LockProcess, Phone, LockId) {
+    let lock = blocking(|| LockProcess::start(&dir.join("lock"), false));
+    let phone = phone(dir);
+    let lock_id = phone
+        .pair_lock(&lock.address(), SETUP_CODE)
+        .await
+        .unwrap()
+        .lock
+        .id;
+    (lock, phone, lock_id)
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
@@ -616,14 +629,7 @@ async fn a_lock_stops_taking_pairing_attempts_after_too_many_wrong_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_code_is_set_on_lock_after_the_ack_and_opens_inside_its_window() {
     let dir = tempfile::tempdir().unwrap();
-    let mut lock = blocking(|| LockProcess::start(&dir.path().join("lock"), false));
-    let phone = phone(dir.path());
-    let lock_id = phone
-        .pair_lock(&lock.address(), SETUP_CODE)
-        .await
-        .unwrap()
-        .lock
-        .id;
+    let (mut lock, phone, lock_id) = paired_lock(dir.path()).await;
 
     // Tomorrow 09:00-17:00 at the lock.
     let tomorrow = berlin_now().date().checked_add_days(Days::new(1)).unwrap();
@@ -713,14 +719,7 @@ async fn a_window_code_is_set_on_lock_after_the_ack_and_opens_inside_its_window(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weekly_and_expiring_codes_keep_their_schedules_on_the_lock() {
     let dir = tempfile::tempdir().unwrap();
-    let lock = blocking(|| LockProcess::start(&dir.path().join("lock"), false));
-    let phone = phone(dir.path());
-    let lock_id = phone
-        .pair_lock(&lock.address(), SETUP_CODE)
-        .await
-        .unwrap()
-        .lock
-        .id;
+    let (lock, phone, lock_id) = paired_lock(dir.path()).await;
     let tomorrow = berlin_now().date().checked_add_days(Days::new(1)).unwrap();
     let day = |n: u64| tomorrow.checked_add_days(Days::new(n)).unwrap();
     let mut days = tessera_core::model::Weekdays::default();
@@ -776,14 +775,7 @@ async fn weekly_and_expiring_codes_keep_their_schedules_on_the_lock() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_time_code_is_refused_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
-    let mut lock = blocking(|| LockProcess::start(&dir.path().join("lock"), false));
-    let phone = phone(dir.path());
-    let lock_id = phone
-        .pair_lock(&lock.address(), SETUP_CODE)
-        .await
-        .unwrap()
-        .lock
-        .id;
+    let (mut lock, phone, lock_id) = paired_lock(dir.path()).await;
     let now = berlin_now();
     let start = now.date().and_hms_opt(0, 0, 0).unwrap();
     let end = now
@@ -845,14 +837,7 @@ async fn a_one_time_code_is_refused_the_second_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_codes_need_no_network_and_die_with_the_epoch() {
     let dir = tempfile::tempdir().unwrap();
-    let mut lock = blocking(|| LockProcess::start(&dir.path().join("lock"), false));
-    let phone = phone(dir.path());
-    let lock_id = phone
-        .pair_lock(&lock.address(), SETUP_CODE)
-        .await
-        .unwrap()
-        .lock
-        .id;
+    let (mut lock, phone, lock_id) = paired_lock(dir.path()).await;
 
     // No network at all: the lock is off and the phone has no account.
     blocking(|| lock.stop());

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
@@ -71,18 +73,25 @@ const KEY_CHECK: &str = "key_check";
 pub struct Database {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// In memory: a connection of its own that is never used, so the database
+    /// outlives every pool connection (the pool closes one whose request was
+    /// abandoned mid-transaction, and a new one must find the same tables).
+    _memory_keeper: Option<std::sync::Mutex<SqliteConnection>>,
     pub cipher: PinCipher,
     pub digester: RequestDigester,
 }
 
 impl Database {
     pub async fn open(location: &DbLocation, key: &CloudKey) -> Result<Self, OpenError> {
-        let (writer, reader) = match location {
+        let (writer, reader, keeper) = match location {
             DbLocation::Memory => {
-                // An in-memory database lives as long as its one connection: keep it forever.
+                // sqlx names each `sqlite::memory:` database and opens it with a shared
+                // cache: every connection with these options sees the same one, for as
+                // long as one of them is open.
                 let options = SqliteConnectOptions::from_str("sqlite::memory:")?
                     .foreign_keys(true)
                     .disable_statement_logging();
+                let keeper = options.connect().await?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
@@ -90,7 +99,7 @@ impl Database {
                     .max_lifetime(None)
                     .connect_with(options)
                     .await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, Some(std::sync::Mutex::new(keeper)))
             }
             DbLocation::File(path) => {
                 let options = SqliteConnectOptions::new()
@@ -116,13 +125,14 @@ impl Database {
                     .max_connections(READERS)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_lazy_with(options.read_only(true));
-                (writer, reader)
+                (writer, reader, None)
             }
         };
         sqlx::migrate!("./migrations").run(&writer).await?;
         let database = Database {
             writer,
             reader,
+            _memory_keeper: keeper,
             cipher: PinCipher::new(key),
             digester: RequestDigester::new(key),
         };
@@ -194,4 +204,27 @@ pub fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
 
 pub fn version(stored: i64) -> Result<u64, ApiError> {
     u64::try_from(stored).map_err(|_| ApiError::internal(format!("stored version {stored} is negative")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The pool closes a connection whose request was abandoned mid-transaction; an
+    /// in-memory database must survive that (it did not: "no such table" under load).
+    #[tokio::test]
+    async fn an_in_memory_database_outlives_a_closed_pool_connection() {
+        let database = Database::open(&DbLocation::Memory, &CloudKey::generate().unwrap())
+            .await
+            .unwrap();
+        database.writer.acquire().await.unwrap().close().await.unwrap();
+        let mut conn = database.read().await.unwrap();
+        let key_checks: i64 = sqlx::query_scalar("SELECT count(*) FROM meta WHERE key = ?1")
+            .bind(KEY_CHECK)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(key_checks, 1);
+    }
 }

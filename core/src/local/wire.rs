@@ -1,8 +1,9 @@
 //! The domain's types as the local protocol carries them, and back.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
-use tessera_model::{AccessCode, CodeId, Schedule};
-use tessera_protocol::wire::{EventKind, LockCode, LockEvent, WireSchedule};
+use chrono::{DateTime, Utc};
+use tessera_model::{AccessCode, CodeId};
+use tessera_protocol::schedule::to_wire;
+use tessera_protocol::wire::{EventKind, LockCode, LockEvent};
 
 use crate::store::{LockActivity, LockLogEntry};
 
@@ -12,41 +13,8 @@ pub(crate) fn lock_code(code: &AccessCode) -> LockCode {
     LockCode {
         id: *code.id.as_bytes(),
         pin: code.pin.expose().to_owned(),
-        schedule: schedule(&code.schedule),
+        schedule: to_wire(&code.schedule),
         max_uses: code.max_uses,
-    }
-}
-
-pub(crate) fn schedule(schedule: &Schedule) -> WireSchedule {
-    let local = |t: &chrono::NaiveDateTime| t.and_utc().timestamp();
-    match schedule {
-        Schedule::Permanent => WireSchedule::Permanent,
-        Schedule::Window { start, end } => WireSchedule::Window {
-            start: local(start),
-            end: local(end),
-        },
-        Schedule::OneTime { start, end } => WireSchedule::OneTime {
-            start: local(start),
-            end: local(end),
-        },
-        Schedule::Weekly {
-            days,
-            start_time,
-            end_time,
-            first_date,
-            last_date,
-        } => WireSchedule::Weekly {
-            days: days.bits(),
-            start_time: start_time.num_seconds_from_midnight(),
-            end_time: end_time.num_seconds_from_midnight(),
-            first_date: first_date.num_days_from_ce(),
-            last_date: last_date.num_days_from_ce(),
-        },
-        Schedule::ExpiringAfterFirstUse { minutes, start, end } => WireSchedule::ExpiringAfterFirstUse {
-            minutes: *minutes,
-            start: local(start),
-            end: local(end),
-        },
     }
 }
 

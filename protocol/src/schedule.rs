@@ -4,9 +4,9 @@
 //! chrono's `num_days_from_ce` (0001-01-01 is day 1), times of day seconds since
 //! midnight, weekdays a bitmask with Monday as bit 0.
 
+use crate::wire::WireSchedule;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use tessera_model::{Schedule, Weekdays};
-use tessera_protocol::wire::WireSchedule;
 
 /// Why a wire schedule is not a schedule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
