@@ -20,7 +20,8 @@ use crate::{Error, Result};
 
 pub const STATE_FILE: &str = "state.json";
 const TEMP_FILE: &str = "state.json.tmp";
-const LOCK_FILE: &str = "lock.pid";
+/// Held (flock) by the running lock: a second process on the same state is refused.
+const LOCK_FILE: &str = "state.lock";
 /// The state file's format; bumped on incompatible changes.
 pub const FORMAT: u32 = 1;
 
