@@ -73,6 +73,35 @@ fn known_answer_vectors() {
     }
 }
 
+/// The lock's side of the vectors: each stored PIN is found by the verifier, as
+/// exactly its header, at the first minute its class grants before its first-use
+/// deadline (a weekend code issued on a Friday: Saturday 00:01).
+#[test]
+fn the_verifier_finds_every_known_answer() {
+    let stored: Value = serde_json::from_str(VECTORS).unwrap();
+    for case in stored["cases"].as_array().unwrap() {
+        let number = |field: &str| case[field].as_u64().unwrap();
+        let key = OfflineKey::derive(
+            &ROOT,
+            &LOCK,
+            u32::try_from(number("epoch")).unwrap(),
+            u8::try_from(number("digits")).unwrap(),
+        );
+        let header = Header {
+            start_hour: u32::try_from(number("start_hour")).unwrap(),
+            class: OfflineClass::from_code(u8::try_from(number("class")).unwrap()).unwrap(),
+            slot: u8::try_from(number("slot")).unwrap(),
+        };
+        let at = (0..i64::from(ACTIVATION_HOURS))
+            .map(|hour| header.start() + hour * HOUR + 60)
+            .find(|at| header.class.grants_at(header.start(), *at, 0))
+            .unwrap();
+        let pin = case["pin"].as_str().unwrap();
+        let found: Vec<Header> = key.candidates(at).matching(pin, at).collect();
+        assert_eq!(found, [header], "{case}");
+    }
+}
+
 #[test]
 fn a_code_opens_from_its_start_until_its_activation_deadline_then_while_it_lasts() {
     let key = OfflineKey::derive(&ROOT, &LOCK, 0, 10);
