@@ -869,14 +869,18 @@ impl Inner {
             Err(refusal) => return Ok(Response::Refused(refusal)),
         };
         let at = to_datetime(now);
-        // Full of codes that can never open again: those make room.
+        // Full of codes that can never open again (ended, or used up): those make room.
         let full = self.state.codes.len() >= usize::try_from(self.state.capacity).unwrap_or(usize::MAX);
         let ended: Vec<[u8; 16]> = if full {
             self.state
                 .codes
                 .iter()
                 .filter(|c| c.id != code.id)
-                .filter(|c| self.compiled.get(&c.id).is_none_or(|e| e.has_ended_by(at)))
+                .filter(|c| {
+                    self.compiled
+                        .get(&c.id)
+                        .is_none_or(|e| e.is_spent(at, &c.usage, c.max_uses))
+                })
                 .map(|c| c.id)
                 .collect()
         } else {
@@ -948,7 +952,7 @@ impl Inner {
             .iter()
             .filter(|other| other.id != code.id)
             .filter_map(|other| Some((other, self.compiled.get(&other.id)?)))
-            .filter(|(_, schedule)| !schedule.has_ended_by(at))
+            .filter(|(other, schedule)| !schedule.is_spent(at, &other.usage, other.max_uses))
             .collect();
         if live.len() >= usize::try_from(self.state.capacity).unwrap_or(usize::MAX) {
             return Err(Refusal::Full {

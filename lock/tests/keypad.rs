@@ -580,3 +580,44 @@ fn no_secret_reaches_the_lock_log() {
     );
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn used_up_codes_make_room() {
+    let lock = LockProcess::start_with(Options {
+        args: vec!["--capacity".into(), "2".into()],
+        ..Options::default()
+    });
+    let (_, mut session) = owner(&lock);
+    lock.set_clock("2031-03-28T08:00:00Z");
+    let day = WireSchedule::Window {
+        start: local("2031-03-28T00:00:00"),
+        end: local("2031-03-29T00:00:00"),
+    };
+    let once = WireSchedule::OneTime {
+        start: local("2031-03-28T00:00:00"),
+        end: local("2031-03-29T00:00:00"),
+    };
+    for request in [
+        code(1, "59317248", once, None),
+        code(2, "62847193", day.clone(), Some(1)),
+    ] {
+        assert_eq!(session.request(Request::SetCode(request)), Ok(Response::Done));
+    }
+    let third = || code(3, "59317248", day.clone(), None);
+    assert_eq!(
+        session.request(Request::SetCode(third())),
+        Ok(Response::Refused(Refusal::Full { capacity: 2 })),
+        "both codes can still open"
+    );
+    // The courier comes; the cleaner's single use is spent too.
+    assert_eq!(lock.keypad("59317248"), "open");
+    assert_eq!(lock.keypad("62847193"), "open");
+    // Neither can open again: a new code takes the room and the PIN.
+    assert_eq!(session.request(Request::SetCode(third())), Ok(Response::Done));
+    assert_eq!(lock.keypad("59317248"), "open");
+    let Ok(Response::Codes(codes)) = session.request(Request::ListCodes) else {
+        panic!("no list")
+    };
+    let ids: Vec<[u8; 16]> = codes.iter().map(|code| code.id).collect();
+    assert_eq!(ids, [[3; 16]], "the spent codes made room");
+}

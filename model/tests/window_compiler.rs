@@ -214,6 +214,46 @@ fn permanent_admits_until_the_use_limit() {
     assert!(effective.admits(at, &used(4), Some(5)));
     assert!(!effective.admits(at, &used(5), Some(5)));
     assert!(!effective.admits(at, &used(6), Some(5)));
+    // Spent: no use left, so it holds no room on a lock and no PIN.
+    assert!(!effective.is_spent(at, &used(4), Some(5)));
+    assert!(effective.is_spent(at, &used(5), Some(5)));
+    assert!(!effective.is_spent(at, &used(9_999), None));
+}
+
+#[test]
+fn a_code_is_spent_when_it_can_never_open_again() {
+    let zone = lock("UTC");
+    let before = utc("2027-05-01 08:00");
+    let first_use = |at| Usage {
+        uses: 1,
+        first_used_at: Some(at),
+    };
+    let once = compile(
+        &Schedule::OneTime {
+            start: local("2027-05-01 09:00"),
+            end: local("2027-05-01 17:00"),
+        },
+        &zone,
+    );
+    assert!(!once.is_spent(before, &Usage::default(), None));
+    assert!(once.is_spent(before, &first_use(utc("2027-05-01 10:00")), None));
+    assert!(
+        once.is_spent(utc("2027-05-01 17:00"), &Usage::default(), None),
+        "ended unused"
+    );
+
+    let expiring = compile(
+        &Schedule::ExpiringAfterFirstUse {
+            minutes: 30,
+            start: local("2027-05-01 09:00"),
+            end: local("2027-05-08 09:00"),
+        },
+        &zone,
+    );
+    let used = first_use(utc("2027-05-01 10:00"));
+    assert!(!expiring.is_spent(utc("2027-05-01 10:29"), &used, None));
+    assert!(expiring.is_spent(utc("2027-05-01 10:30"), &used, None));
+    assert!(!expiring.is_spent(utc("2027-05-01 10:30"), &Usage::default(), None));
 }
 
 // ---------------------------------------------------------------------------------

@@ -355,6 +355,21 @@ impl EffectiveSchedule {
         }
     }
 
+    /// Whether a code with this schedule can never open again after `at`: its
+    /// schedule ended, its uses ran out, or its minutes after first use are over.
+    pub fn is_spent(&self, at: DateTime<Utc>, usage: &Usage, max_uses: Option<u32>) -> bool {
+        let uses_left = match (self.kind, max_uses) {
+            (ScheduleKind::OneTime, _) => usage.uses == 0,
+            (_, Some(max)) => usage.uses < max,
+            (_, None) => true,
+        };
+        let minutes_left = match (self.first_use_minutes, usage.first_used_at) {
+            (Some(minutes), Some(first)) => at < first + Duration::minutes(minutes.into()),
+            _ => true,
+        };
+        !uses_left || !minutes_left || self.has_ended_by(at)
+    }
+
     /// The rounded weekly rule, if this is a weekly schedule.
     pub fn weekly_rule(&self) -> Option<&WeeklyRule> {
         match &self.timing {
