@@ -560,13 +560,7 @@ impl Demo {
 
     /// Runs a step that must succeed; returns its JSON result.
     async fn ok(&mut self, device: Device, line: &str) -> CliResult<Value> {
-        let output = self.command(device, line).await?;
-        self.text.push_str(&output.text);
-        self.text.push('\n');
-        self.steps.push(
-            json!({ "device": device.name(), "command": format!("tessera {line}"), "result": output.json }),
-        );
-        Ok(output.json)
+        self.ok_shown_as(device, line, line).await
     }
 
     /// Runs a step that must be refused; the refusal is part of the tour.

@@ -190,13 +190,13 @@ impl RequestDigester {
             .map(|part| [&(part.len() as u64).to_be_bytes()[..], part].concat())
             .collect();
         let framed: Vec<&[u8]> = framed.iter().map(Vec::as_slice).collect();
-        hex(&hmac(&*self.0, &framed))
+        hex::encode(hmac(&*self.0, &framed))
     }
 }
 
 /// SHA-256 of a bearer token, hex: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 pub fn fill_random(bytes: &mut [u8]) -> Result<(), KeyError> {
@@ -213,15 +213,6 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         mac.update(part);
     }
     mac.finalize().into_bytes().into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
 }
 
 #[cfg(test)]

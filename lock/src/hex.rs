@@ -3,30 +3,13 @@
 use serde::{Deserialize, Deserializer, Serializer};
 
 pub fn encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    ::hex::encode(bytes)
 }
 
+/// Exactly `N` bytes, in either case.
 pub fn decode<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let text = text.as_bytes();
-    if text.len() != 2 * N {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
     let mut out = [0u8; N];
-    for (slot, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        *slot = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
+    ::hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
 }
 

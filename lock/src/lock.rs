@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::{OffsetComponents, Tz};
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 use tessera_model::code::{MAX_USES, validate_max_uses};
@@ -436,6 +436,8 @@ enum Found {
     Offline {
         header: Header,
         activate: bool,
+        /// The entry's time in the lock's standard time.
+        now_std: i64,
     },
     /// A valid offline code the lock has no room to remember.
     OfflineTableFull,
@@ -544,10 +546,7 @@ impl Inner {
 
     /// The zone's offset without daylight saving, now.
     fn standard_offset(&self, now_ms: i64) -> i32 {
-        let offset = self
-            .zone()
-            .offset_from_utc_datetime(&to_datetime(now_ms).naive_utc());
-        i32::try_from(offset.base_utc_offset().num_seconds()).unwrap_or(0)
+        tessera_model::schedule::standard_offset_seconds(self.zone(), to_datetime(now_ms))
     }
 
     fn info(&self) -> LockInfo {
@@ -640,8 +639,11 @@ impl Inner {
                 })?;
                 Ok(KeypadResult::Open { by: Opener::Code(id) })
             }
-            Some(Found::Offline { header, activate }) => {
-                let now_std = standard_time(now.div_euclid(1_000), self.standard_offset(now));
+            Some(Found::Offline {
+                header,
+                activate,
+                now_std,
+            }) => {
                 self.commit(|s| {
                     if activate {
                         s.offline_used.retain(|used| used.keep_until_std >= now_std);
@@ -735,6 +737,7 @@ impl Inner {
                 return Some(Found::Offline {
                     header,
                     activate: false,
+                    now_std,
                 });
             }
         }
@@ -758,6 +761,7 @@ impl Inner {
             Found::Offline {
                 header,
                 activate: true,
+                now_std,
             }
         })
     }

@@ -19,7 +19,10 @@ use tessera_protocol::{ClientConnection, PairingKey, ProtocolError};
 fn pairing_with_the_right_setup_code_gives_a_key_that_opens_sessions() {
     let lock = LockProcess::start();
     let (lock_id, key) = pair(lock.addr, phone(1), SETUP_CODE).expect("paired");
-    assert_eq!(hex(&lock_id), lock.status()["id"].as_str().unwrap());
+    assert_eq!(
+        tessera_lock::to_hex(&lock_id),
+        lock.status()["id"].as_str().unwrap()
+    );
     assert_eq!(lock.status()["paired_phones"], 1);
 
     // The key survives a restart of the lock, and opens a session.
@@ -385,8 +388,4 @@ fn only_a_paired_phone_sets_the_clock_and_never_back_beyond_the_tolerance() {
     );
     let now = lock.clock();
     assert!(now >= target + chrono::TimeDelta::hours(1) && now < target + chrono::TimeDelta::hours(2));
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -169,20 +169,17 @@ impl ClientConnection {
         if matches!(self.state, State::Closed) {
             return;
         }
-        if let Err(error) = self.reader.push(bytes) {
-            return self.fail(error);
+        if let Err(error) = self.read_frames(bytes, now) {
+            self.fail(error);
         }
-        loop {
-            match self.reader.next() {
-                Ok(Some(frame)) => {
-                    if let Err(error) = self.handle_frame(frame, now) {
-                        return self.fail(error);
-                    }
-                }
-                Ok(None) => return,
-                Err(error) => return self.fail(error),
-            }
+    }
+
+    fn read_frames(&mut self, bytes: &[u8], now: u64) -> Result<(), ProtocolError> {
+        self.reader.push(bytes)?;
+        while let Some(frame) = self.reader.next()? {
+            self.handle_frame(frame, now)?;
         }
+        Ok(())
     }
 
     /// The transport closed under us.
@@ -197,11 +194,10 @@ impl ClientConnection {
         if matches!(self.state, State::Closed) {
             return None;
         }
-        let request = self.pending.values().min().copied();
-        match (self.handshake_deadline, request) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.handshake_deadline
+            .into_iter()
+            .chain(self.pending.values().copied())
+            .min()
     }
 
     pub fn handle_timeout(&mut self, now: u64) {
@@ -227,7 +223,7 @@ impl ClientConnection {
         matches!(self.state, State::Closed)
     }
 
-    fn handle_frame(&mut self, frame: Frame, now: u64) -> Result<(), ProtocolError> {
+    fn handle_frame(&mut self, frame: Frame, _now: u64) -> Result<(), ProtocolError> {
         let state = core::mem::replace(&mut self.state, State::Closed);
         self.state = match (state, frame) {
             (_, Frame::Refused) => return Err(ProtocolError::Refused),
@@ -305,8 +301,7 @@ impl ClientConnection {
                 return Ok(());
             }
             (State::Ready { mut channel, lock_id }, Frame::Sealed { seq, body }) => {
-                let plaintext = channel.open(seq, &body)?;
-                match postcard::from_bytes(&plaintext).map_err(|_| ProtocolError::Malformed)? {
+                match channel.open_message(seq, &body)? {
                     Message::Response { id, response } => {
                         if self.pending.remove(&id).is_none() {
                             return Err(ProtocolError::UnexpectedFrame);
@@ -315,7 +310,6 @@ impl ClientConnection {
                     }
                     Message::Request { .. } => return Err(ProtocolError::UnexpectedFrame),
                 }
-                let _ = now;
                 State::Ready { channel, lock_id }
             }
             _ => return Err(ProtocolError::UnexpectedFrame),
@@ -327,11 +321,8 @@ impl ClientConnection {
         let State::Ready { channel, .. } = &mut self.state else {
             return;
         };
-        let sealed = postcard::to_allocvec(message)
-            .map_err(|_| ProtocolError::Malformed)
-            .and_then(|plaintext| channel.seal(&plaintext));
-        match sealed {
-            Ok((seq, body)) => self.send_frame(&Frame::Sealed { seq, body }),
+        match channel.seal_message(message) {
+            Ok(frame) => self.send_frame(&frame),
             Err(error) => self.fail(error),
         }
     }

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::ProtocolError;
-use crate::frame::VERSION;
+use crate::frame::{Frame, VERSION};
+use crate::wire::Message;
 
 /// The key a phone and a lock share after pairing. The phone keeps it in the
 /// platform's secure store, the lock in its state file. Wiped on drop.
@@ -133,6 +134,19 @@ impl Channel {
             .map_err(|_| ProtocolError::Malformed)?;
         self.next_send = seq.checked_add(1).ok_or(ProtocolError::Closed)?;
         Ok((seq, body))
+    }
+
+    /// Seals a session message into the frame that carries it.
+    pub(crate) fn seal_message(&mut self, message: &Message) -> Result<Frame, ProtocolError> {
+        let plaintext = postcard::to_allocvec(message).map_err(|_| ProtocolError::Malformed)?;
+        let (seq, body) = self.seal(&plaintext)?;
+        Ok(Frame::Sealed { seq, body })
+    }
+
+    /// Opens the next sealed frame as a session message.
+    pub(crate) fn open_message(&mut self, seq: u64, body: &[u8]) -> Result<Message, ProtocolError> {
+        let plaintext = self.open(seq, body)?;
+        postcard::from_bytes(&plaintext).map_err(|_| ProtocolError::Malformed)
     }
 
     /// Opens the next frame: exactly the expected sequence number, intact.

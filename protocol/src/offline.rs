@@ -227,11 +227,7 @@ impl OfflineKey {
         let mut first = [0u8; 8];
         first.copy_from_slice(&tag[..8]);
         let value = u64::from_be_bytes(first) % 10u64.pow(u32::from(self.digits));
-        let mut pin = alloc::format!("{value}");
-        while pin.len() < usize::from(self.digits) {
-            pin.insert(0, '0');
-        }
-        pin
+        alloc::format!("{value:0width$}", width = usize::from(self.digits))
     }
 
     /// Issues a code: the first slot whose PIN `acceptable` takes (not weak, not

@@ -89,20 +89,17 @@ impl LockConnection {
         if matches!(self.state, State::Closed) {
             return;
         }
-        if let Err(error) = self.reader.push(bytes) {
-            return self.fail(error, false);
+        if let Err(error) = self.read_frames(bytes, now) {
+            self.fail(error, false);
         }
-        loop {
-            match self.reader.next() {
-                Ok(Some(frame)) => {
-                    if let Err(error) = self.handle_frame(frame, now) {
-                        return self.fail(error, false);
-                    }
-                }
-                Ok(None) => return,
-                Err(error) => return self.fail(error, false),
-            }
+    }
+
+    fn read_frames(&mut self, bytes: &[u8], now: u64) -> Result<(), ProtocolError> {
+        self.reader.push(bytes)?;
+        while let Some(frame) = self.reader.next()? {
+            self.handle_frame(frame, now)?;
         }
+        Ok(())
     }
 
     /// Runs the lock's half of SPAKE2 with its setup code.
@@ -168,11 +165,8 @@ impl LockConnection {
         let State::Ready { channel, .. } = &mut self.state else {
             return;
         };
-        let sealed = postcard::to_allocvec(&Message::Response { id, response })
-            .map_err(|_| ProtocolError::Malformed)
-            .and_then(|plaintext| channel.seal(&plaintext));
-        match sealed {
-            Ok((seq, body)) => self.send_frame(&Frame::Sealed { seq, body }),
+        match channel.seal_message(&Message::Response { id, response }) {
+            Ok(frame) => self.send_frame(&frame),
             Err(error) => self.fail(error, false),
         }
     }
@@ -257,8 +251,7 @@ impl LockConnection {
                 },
                 Frame::Sealed { seq, body },
             ) => {
-                let plaintext = channel.open(seq, &body)?;
-                match postcard::from_bytes(&plaintext).map_err(|_| ProtocolError::Malformed)? {
+                match channel.open_message(seq, &body)? {
                     Message::Request { id, request } => {
                         self.events.push_back(LockEvent::Request { id, request })
                     }

@@ -242,7 +242,10 @@ impl Phone {
             }
             for secret in [&key[..], root] {
                 assert!(!contains(bytes, secret), "a key in {name}");
-                assert!(!contains(bytes, hex(secret).as_bytes()), "a key (hex) in {name}");
+                assert!(
+                    !contains(bytes, tessera_core::local::hex(secret).as_bytes()),
+                    "a key (hex) in {name}"
+                );
             }
         }
     }
@@ -263,10 +266,6 @@ async fn paired_lock(dir: &Path) -> (LockProcess, Phone, LockId) {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The lock's log never shows a PIN or the setup code.

@@ -45,16 +45,20 @@ def listeners_are_released() -> Iterator[None]:
     )
 
 
-@pytest.fixture(scope="session")
-def cloud_bin() -> Path:
-    binary = Path(os.environ.get("TESSERA_CLOUD_BIN", REPO / "target" / "debug" / "tessera-cloud"))
+def built_binary(variable: str, name: str, build: str) -> Path:
+    """The binary named by the environment `variable` (relative to the repository),
+    else target/debug/`name`; a usage error, saying to run `build`, if it is missing."""
+    binary = Path(os.environ.get(variable, REPO / "target" / "debug" / name))
     if not binary.is_absolute():
         binary = REPO / binary
     if not binary.is_file():
-        raise pytest.UsageError(
-            f"{binary} does not exist: cargo build -p tessera-cloud --bin tessera-cloud (or set TESSERA_CLOUD_BIN)"
-        )
+        raise pytest.UsageError(f"{binary} does not exist: {build} (or set {variable})")
     return binary
+
+
+@pytest.fixture(scope="session")
+def cloud_bin() -> Path:
+    return built_binary("TESSERA_CLOUD_BIN", "tessera-cloud", "cargo build -p tessera-cloud --bin tessera-cloud")
 
 
 @pytest.fixture
@@ -102,14 +106,7 @@ def device(new_device: Callable[..., Device]) -> Device:
 
 @pytest.fixture(scope="session")
 def lock_bin() -> Path:
-    binary = Path(os.environ.get("TESSERA_LOCK_BIN", REPO / "target" / "debug" / "tessera-lock"))
-    if not binary.is_absolute():
-        binary = REPO / binary
-    if not binary.is_file():
-        raise pytest.UsageError(
-            f"{binary} does not exist: cargo build -p tessera-lock (or set TESSERA_LOCK_BIN)"
-        )
-    return binary
+    return built_binary("TESSERA_LOCK_BIN", "tessera-lock", "cargo build -p tessera-lock")
 
 
 @pytest.fixture

@@ -62,6 +62,41 @@ def listeners_held_by_rust() -> int:
 LEAKED_LISTENERS: list[str] = []
 
 
+def start_listening(
+    command: list[str], log_path: Path, prefix: str, thread_name: str
+) -> tuple[subprocess.Popen[str], str]:
+    """Starts `command` (stderr appended to `log_path`) and waits for its first stdout
+    line, `prefix` and an address; returns the process and the address. Kills the
+    process and fails if that line does not come within 30 s or says something else."""
+    binary = command[0]
+    log = log_path.open("a")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
+    log.close()
+    first_line: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for number, line in enumerate(process.stdout):
+            if number == 0:
+                first_line.put(line.strip())
+        first_line.put("")  # the process ended (or closed stdout)
+
+    def kill() -> None:
+        process.kill()
+        process.wait(timeout=30)
+
+    threading.Thread(target=drain, name=thread_name, daemon=True).start()
+    try:
+        line = first_line.get(timeout=30)
+    except queue.Empty:
+        kill()
+        raise AssertionError(f"{binary} printed nothing within 30 s") from None
+    if not line.startswith(prefix):
+        kill()
+        raise AssertionError(f"unexpected first line {line!r} from {binary}; its log:\n{log_path.read_text()}")
+    return process, line.removeprefix(prefix)
+
+
 class Cloud:
     """A real `tessera-cloud serve` process on a loopback port."""
 
@@ -80,37 +115,13 @@ class Cloud:
 
     def start(self) -> Cloud:
         assert self.process is None, "the cloud is already running"
-        stderr = (self.directory / "cloud.log").open("a")
-        process = subprocess.Popen(
+        self.process, address = start_listening(
             [str(self.binary), "serve", "--bind", f"127.0.0.1:{self.port}", "--db", str(self.db), *self.extra],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            text=True,
+            self.directory / "cloud.log",
+            "listening on http://",
+            "cloud-stdout",
         )
-        stderr.close()
-        self.process = process
-        first_line: queue.Queue[str] = queue.Queue()
-
-        def drain() -> None:
-            assert process.stdout is not None
-            for number, line in enumerate(process.stdout):
-                if number == 0:
-                    first_line.put(line.strip())
-            first_line.put("")  # the process ended (or closed stdout)
-
-        threading.Thread(target=drain, name="cloud-stdout", daemon=True).start()
-        try:
-            line = first_line.get(timeout=30)
-        except queue.Empty:
-            self.stop()
-            raise AssertionError(f"{self.binary} printed nothing within 30 s") from None
-        prefix = "listening on http://"
-        if not line.startswith(prefix):
-            self.stop()
-            log = (self.directory / "cloud.log").read_text()
-            raise AssertionError(f"unexpected first line {line!r} from {self.binary}; its log:\n{log}")
-        self.port = int(line.removeprefix(prefix).rsplit(":", 1)[1])
+        self.port = int(address.rsplit(":", 1)[1])
         return self
 
     def stop(self) -> None:
@@ -148,8 +159,7 @@ class LockProcess:
 
     def start(self) -> LockProcess:
         assert self.process is None, "the lock is already running"
-        log = (self.directory / "lock.log").open("a")
-        process = subprocess.Popen(
+        self.process, self.address = start_listening(
             [
                 str(self.binary),
                 "serve",
@@ -167,34 +177,10 @@ class LockProcess:
                 "--zone",
                 self.zone,
             ],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            text=True,
+            self.directory / "lock.log",
+            "listening on ",
+            "lock-stdout",
         )
-        log.close()
-        self.process = process
-        first_line: queue.Queue[str] = queue.Queue()
-
-        def drain() -> None:
-            assert process.stdout is not None
-            for number, line in enumerate(process.stdout):
-                if number == 0:
-                    first_line.put(line.strip())
-            first_line.put("")
-
-        threading.Thread(target=drain, name="lock-stdout", daemon=True).start()
-        try:
-            line = first_line.get(timeout=30)
-        except queue.Empty:
-            self.stop()
-            raise AssertionError(f"{self.binary} printed nothing within 30 s") from None
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            self.stop()
-            log = (self.directory / "lock.log").read_text()
-            raise AssertionError(f"unexpected first line {line!r} from {self.binary}; its log:\n{log}")
-        self.address = line.removeprefix(prefix)
         return self
 
     def keypad(self, digits: str) -> str:

@@ -464,14 +464,14 @@ impl TesseraClient {
     /// Opens a session with a paired lock over its local route: the network
     /// address it was last reached at, else (absent or not answering) Bluetooth.
     pub async fn open_local(&self, lock: LockId) -> Result<LocalLock<Link>> {
-        let not_paired = || Error::NotPaired {
-            lock: lock.to_string(),
-        };
-        let route = self
-            .store
-            .read(|db| db.local_route(lock))?
-            .ok_or_else(not_paired)?;
-        let key = local::pairing_key(self.secure.as_ref(), lock)?.ok_or_else(not_paired)?;
+        let route = self.local_route(lock)?.ok_or_else(|| not_paired(lock))?;
+        self.open_route(&route).await
+    }
+
+    /// [`Self::open_local`] with the route already read.
+    async fn open_route(&self, route: &LocalRoute) -> Result<LocalLock<Link>> {
+        let lock = route.lock_id;
+        let key = local::pairing_key(self.secure.as_ref(), lock)?.ok_or_else(|| not_paired(lock))?;
         let phone = self.phone_id()?;
         let link = match (&route.address, &route.ble_device, self.ble_transport()) {
             // The network first; not there (away from home, Wi-Fi off), Bluetooth if paired so.
@@ -496,7 +496,7 @@ impl TesseraClient {
         let session = LocalLock::resume(link, phone, key, Some(*lock.as_bytes()))
             .await
             .map_err(|error| match error {
-                Error::NotPaired { .. } => not_paired(),
+                Error::NotPaired { .. } => not_paired(lock),
                 other => other,
             })?;
         self.store.write(|db| db.local_route_reached(lock, None, now()))?;
@@ -512,8 +512,13 @@ impl TesseraClient {
     /// exactly this device's live codes for it; each code it acknowledges becomes
     /// "set on lock".
     pub async fn push_to_lock(&self, lock: LockId) -> Result<PushReport> {
-        let mut session = self.open_local(lock).await?;
-        let report = local::push_codes(&self.store, &mut session, lock, now()).await;
+        let route = self.local_route(lock)?.ok_or_else(|| not_paired(lock))?;
+        self.push_over(&route).await
+    }
+
+    async fn push_over(&self, route: &LocalRoute) -> Result<PushReport> {
+        let mut session = self.open_route(route).await?;
+        let report = local::push_codes(&self.store, &mut session, route.lock_id, now()).await;
         self.notify_changed();
         report
     }
@@ -531,8 +536,8 @@ impl TesseraClient {
             cloud: None,
             cloud_error: None,
         };
-        if self.local_route(lock)?.is_some() {
-            match self.push_to_lock(lock).await {
+        if let Some(route) = self.local_route(lock)? {
+            match self.push_over(&route).await {
                 Ok(report) => {
                     delivery.local = Some(report);
                     delivery.route = Route::Local;
@@ -565,11 +570,9 @@ impl TesseraClient {
     /// Reads the lock's new log entries over the local route, stores them, and
     /// returns them oldest first.
     pub async fn read_lock_events(&self, lock: LockId) -> Result<Vec<LockLogEntry>> {
-        let mut session = self.open_local(lock).await?;
-        let mut after = self
-            .store
-            .read(|db| db.local_route(lock))?
-            .map_or(0, |route| route.events_after);
+        let route = self.local_route(lock)?.ok_or_else(|| not_paired(lock))?;
+        let mut session = self.open_route(&route).await?;
+        let mut after = route.events_after;
         let mut read = Vec::new();
         loop {
             let events = session.read_events(after, EVENT_PAGE).await?;
@@ -660,6 +663,12 @@ fn check_setup_code(setup_code: &str) -> Result<()> {
         reason: "the setup code on the lock's label: 4 to 32 digits".to_owned(),
     }
     .into())
+}
+
+fn not_paired(lock: LockId) -> Error {
+    Error::NotPaired {
+        lock: lock.to_string(),
+    }
 }
 
 fn no_bluetooth() -> Error {

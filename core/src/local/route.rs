@@ -36,8 +36,7 @@ pub async fn push_codes<T: LocalTransport>(
     lock_id: LockId,
     now: DateTime<Utc>,
 ) -> Result<PushReport> {
-    let lock = store.read(|db| db.lock(lock_id))?;
-    let records = store.read(|db| db.codes_of_lock(lock_id))?;
+    let (lock, records) = store.read(|db| Ok((db.lock(lock_id)?, db.codes_of_lock(lock_id)?)))?;
     let mut on_lock: HashMap<[u8; 16], _> = session
         .list_codes()
         .await?

@@ -64,19 +64,13 @@ pub(crate) fn log_entry(event: &LockEvent) -> LockLogEntry {
 
 /// Lower-case hex, as lock ids are written in TXT records and key names.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ::hex::encode(bytes)
 }
 
 /// 32 hex digits as a lock id.
 pub fn parse_lock_id(text: &str) -> Option<[u8; 16]> {
-    let text = text.trim();
-    if text.len() != 32 || !text.is_ascii() {
-        return None;
-    }
     let mut id = [0u8; 16];
-    for (i, byte) in id.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
+    ::hex::decode_to_slice(text.trim(), &mut id).ok()?;
     Some(id)
 }
 

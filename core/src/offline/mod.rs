@@ -80,7 +80,6 @@ pub struct OfflineCode {
 /// Issues an offline code for `lock_id` from its `secret`. `issued` are the slots
 /// of the resulting start hour and class this device issued before (the caller
 /// looks them up by start hour, so it is a function of the hour).
-#[allow(clippy::too_many_arguments)]
 pub fn issue(
     lock_id: LockId,
     zone: Tz,

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use subtle::ConstantTimeEq;
 use tessera_api::LockEventView;
 use tessera_model::{AccessCode, CodeId, CodeStatus, EffectiveSchedule, Lock, LockId};
 
@@ -476,7 +477,7 @@ fn could_be_a_database(path: &Path) -> Result<bool> {
 
 /// Constant-time comparison of two fingerprints.
 fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 /// Maps errors met while identifying a file: SQLite calls a damaged or non-database

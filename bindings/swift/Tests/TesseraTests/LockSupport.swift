@@ -48,15 +48,7 @@ final class LockProcess {
     }
 
     /// `TESSERA_LOCK_BIN` (set by scripts/test-swift), else the debug build.
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["TESSERA_LOCK_BIN"] {
-            return URL(fileURLWithPath: path)
-        }
-        let repository = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return repository.appendingPathComponent("target/debug/tessera-lock")
-    }
+    static var binary: URL { builtBinary("TESSERA_LOCK_BIN", "tessera-lock") }
 
     static func start(in dir: URL, name: String, zone: String = "Europe/Berlin") async throws -> LockProcess {
         let lock = LockProcess(dir: dir)
@@ -65,43 +57,22 @@ final class LockProcess {
     }
 
     private func start(name: String, zone: String) async throws {
-        let stdout = dir.appendingPathComponent("lock-\(name).out")
-        let stderr = dir.appendingPathComponent("lock-\(name).err")
-        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = [
-            "serve", "--bind", "127.0.0.1:0", "--no-announce", "--control", control,
-            "--setup-code", setupCode, "--state", dir.appendingPathComponent("lock-\(name)").path,
-            "--name", name, "--zone", zone,
-        ]
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(30)
-        while true {
-            let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
-            if let newline = output.firstIndex(of: "\n") {
-                let line = String(output[..<newline])
-                let prefix = "listening on "
-                guard line.hasPrefix(prefix) else {
-                    stop()
-                    throw PlatformFailure(description: "tessera-lock printed \(line.debugDescription)")
-                }
-                address = String(line.dropFirst(prefix.count))
-                return
-            }
-            if !process.isRunning || clock.now >= deadline {
-                let errors = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
-                stop()
-                throw PlatformFailure(description: "tessera-lock did not start: \(errors)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        let line = try await startProcess(
+            Self.binary,
+            [
+                "serve", "--bind", "127.0.0.1:0", "--no-announce", "--control", control,
+                "--setup-code", setupCode, "--state", dir.appendingPathComponent("lock-\(name)").path,
+                "--name", name, "--zone", zone,
+            ],
+            stdout: dir.appendingPathComponent("lock-\(name).out"),
+            stderr: dir.appendingPathComponent("lock-\(name).err"),
+            name: "tessera-lock", started: { self.process = $0 }, stop: stop)
+        let prefix = "listening on "
+        guard line.hasPrefix(prefix) else {
+            stop()
+            throw PlatformFailure(description: "tessera-lock printed \(line.debugDescription)")
         }
+        address = String(line.dropFirst(prefix.count))
     }
 
     /// Types `digits` and Enter on the keypad: `open`, `refused` or `locked out ...`.

@@ -153,61 +153,29 @@ final class Cloud {
     }
 
     /// `TESSERA_CLOUD_BIN` (set by scripts/test-swift), else the debug build.
-    static var binary: URL {
-        if let path = ProcessInfo.processInfo.environment["TESSERA_CLOUD_BIN"] {
-            return URL(fileURLWithPath: path)
-        }
-        let repository = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return repository.appendingPathComponent("target/debug/tessera-cloud")
-    }
+    static var binary: URL { builtBinary("TESSERA_CLOUD_BIN", "tessera-cloud") }
 
     func start() async throws {
         precondition(process == nil, "the cloud is running")
         starts += 1
-        // Output goes to files: the cloud can never block on a full pipe.
-        let stdout = dir.appendingPathComponent("cloud-\(starts).out")
-        let stderr = dir.appendingPathComponent("cloud-\(starts).err")
-        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--bind", "127.0.0.1:\(port)", "--db", database.path]
-        process.standardOutput = try FileHandle(forWritingTo: stdout)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-
+        let line = try await startProcess(
+            Self.binary, ["serve", "--bind", "127.0.0.1:\(port)", "--db", database.path],
+            stdout: dir.appendingPathComponent("cloud-\(starts).out"),
+            stderr: dir.appendingPathComponent("cloud-\(starts).err"),
+            name: "tessera-cloud", started: { self.process = $0 }, stop: stop)
         // Its first line: `listening on http://127.0.0.1:PORT`.
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(30)
-        while true {
-            let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
-            if let newline = output.firstIndex(of: "\n") {
-                let line = String(output[..<newline])
-                let prefix = "listening on http://"
-                guard line.hasPrefix(prefix),
-                    let port = line.split(separator: ":").last.flatMap({ Int($0) })
-                else {
-                    stop()
-                    throw PlatformFailure(description: "tessera-cloud printed \(line.debugDescription)")
-                }
-                if self.port != 0 && port != self.port {
-                    stop()
-                    throw PlatformFailure(description: "tessera-cloud came back on \(port), not \(self.port)")
-                }
-                self.port = port
-                return
-            }
-            if !process.isRunning || clock.now >= deadline {
-                let errors = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
-                stop()
-                throw PlatformFailure(description: "tessera-cloud did not start: \(errors)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        let prefix = "listening on http://"
+        guard line.hasPrefix(prefix),
+            let port = line.split(separator: ":").last.flatMap({ Int($0) })
+        else {
+            stop()
+            throw PlatformFailure(description: "tessera-cloud printed \(line.debugDescription)")
         }
+        if self.port != 0 && port != self.port {
+            stop()
+            throw PlatformFailure(description: "tessera-cloud came back on \(port), not \(self.port)")
+        }
+        self.port = port
     }
 
     /// Kills the process (SIGKILL: no goodbye to anyone) and waits for it.
@@ -222,6 +190,54 @@ final class Cloud {
 
     deinit {
         stop()
+    }
+}
+
+// MARK: - Real processes
+
+/// The binary in the environment `variable` (set by scripts/test-swift), else this
+/// repository's debug build of `name`.
+func builtBinary(_ variable: String, _ name: String) -> URL {
+    if let path = ProcessInfo.processInfo.environment[variable] {
+        return URL(fileURLWithPath: path)
+    }
+    let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    return repository.appendingPathComponent("target/debug/\(name)")
+}
+
+/// Runs `binary` with `arguments`, its output going to the files `stdout` and `stderr`
+/// (it can never block on a full pipe), hands the process to `started`, and waits up
+/// to 30 s for its first line, which it returns. If the process ends or the time runs
+/// out first, calls `stop` and throws (with what `name` wrote to stderr).
+func startProcess(
+    _ binary: URL, _ arguments: [String], stdout: URL, stderr: URL, name: String,
+    started: (Process) -> Void, stop: () -> Void
+) async throws -> String {
+    _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: stdout)
+    process.standardError = try FileHandle(forWritingTo: stderr)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    started(process)
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(30)
+    while true {
+        let output = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
+        if let newline = output.firstIndex(of: "\n") {
+            return String(output[..<newline])
+        }
+        if !process.isRunning || clock.now >= deadline {
+            let errors = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
+            stop()
+            throw PlatformFailure(description: "\(name) did not start: \(errors)")
+        }
+        try await Task.sleep(for: .milliseconds(10))
     }
 }
 
